@@ -1,0 +1,148 @@
+"""Opening databases: the default location, engine settings per dialect, and migrations."""
+
+from __future__ import annotations
+
+import os
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from incidentdb._errors import MigrationError, StoreError
+
+__all__ = ["DATABASE_URL_ENV", "default_database_url", "make_engine"]
+
+DATABASE_URL_ENV = "INCIDENTDB_DATABASE_URL"
+HOME_ENV = "INCIDENTDB_HOME"
+
+
+def default_database_url() -> str:
+    """The store used when neither `--db` nor INCIDENTDB_DATABASE_URL names one.
+
+    `$INCIDENTDB_HOME/incidentdb.sqlite`, else `$XDG_DATA_HOME/incidentdb/incidentdb.sqlite`,
+    else `~/.local/share/incidentdb/incidentdb.sqlite`.
+    """
+    if os.environ.get(DATABASE_URL_ENV):
+        return os.environ[DATABASE_URL_ENV]
+    home = os.environ.get(HOME_ENV)
+    if home:
+        folder = Path(home)
+    else:
+        data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        folder = Path(data_home) / "incidentdb"
+    return f"sqlite:///{folder / 'incidentdb.sqlite'}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept a bare file path for SQLite and plain postgresql:// URLs (psycopg 3 driver)."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser()}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets readers query while an ingest writes; NORMAL sync is safe with WAL.
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`, creating the SQLite file's folder when needed."""
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"not a database URL: {url!r}", hint="Try sqlite:///path.db") from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own BEGIN handling defers too much; issue BEGIN ourselves so a whole
+        # ingest is one transaction that readers never see half-done.
+        event.listen(engine, "connect", _disable_pysqlite_transactions)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    raise StoreError(
+        f"unsupported database {parsed.get_backend_name()!r}",
+        hint="Use a sqlite:/// or postgresql:// URL.",
+    )
+
+
+def _disable_pysqlite_transactions(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("incidentdb") / "migrations"))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise StoreError(f"cannot open the database: {exc.orig}") from exc
+
+
+def run_migration(engine: Engine, action: str, revision: str) -> None:
+    """Run alembic `upgrade` or `downgrade` to `revision` on `engine`."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, action)(cfg, revision)
+
+
+def check_models(engine: Engine) -> None:
+    """Raise if the models and the migrations disagree (`alembic check`)."""
+    cfg = alembic_config()
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.check(cfg)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create and migrate a new or older store; refuse one newer than this code."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    if current is None and inspect(engine).get_table_names():
+        tables = ", ".join(sorted(inspect(engine).get_table_names())[:5])
+        raise MigrationError(
+            f"the database holds tables ({tables}, …) but no incidentdb schema version",
+            hint="Point --db at an empty database or one incidentdb created.",
+        )
+    script = ScriptDirectory.from_config(alembic_config())
+    if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
+        raise MigrationError(
+            f"the database is at revision {current}, which this incidentdb does not know",
+            hint="Upgrade incidentdb: the database was migrated by a newer version.",
+        )
+    run_migration(engine, "upgrade", "head")

@@ -1,0 +1,555 @@
+"""The Store: one object over one database, SQLite or PostgreSQL, for every read and write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    Engine,
+    and_,
+    distinct,
+    exists,
+    extract,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from incidentdb import _engine
+from incidentdb._errors import IncidentDBError, IngestError, NotFoundError, StoreError
+from incidentdb._models import (
+    COUNTED_TABLES,
+    Classification,
+    Duplicate,
+    Entity,
+    Incident,
+    IncidentEntity,
+    IncidentReport,
+    IngestRun,
+    Report,
+    Source,
+)
+from incidentdb._progress import SILENT, Progress
+from incidentdb._registry import ingesters
+from incidentdb._search import search_rows
+from incidentdb._writer import IngestWriter
+
+__all__ = ["IngestResult", "Ingester", "Store"]
+
+incidents_t = Incident.__table__
+reports_t = Report.__table__
+links_t = IncidentReport.__table__
+entities_t = Entity.__table__
+roles_t = IncidentEntity.__table__
+class_t = Classification.__table__
+runs_t = IngestRun.__table__
+sources_t = Source.__table__
+dups_t = Duplicate.__table__
+
+
+class Ingester(Protocol):
+    """What an ingester plug-in provides (registered under a versioned name, e.g. `aiid.v1`).
+
+    `open` does the I/O that may fail before anything is written (download, extract, locate
+    files) and yields whatever `load` needs; `load` runs inside the store's one transaction.
+    """
+
+    name: str
+
+    def open(self, source: str, progress: Progress) -> AbstractContextManager[Any]: ...
+
+    def load(self, opened: Any, writer: IngestWriter, progress: Progress) -> None: ...
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What an ingest run did."""
+
+    run_id: int
+    ingester: str
+    source: str
+    outcome: str  # succeeded | unchanged
+    counts: dict[str, dict[str, int]]
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Store:
+    """An incident store at a SQLAlchemy URL (or a SQLite file path).
+
+    Args:
+        url: database URL; None uses INCIDENTDB_DATABASE_URL or the default SQLite file.
+        migrate: create or upgrade the schema when the database is new or older.
+    """
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.url = _engine.normalise_url(url or _engine.default_database_url())
+        self.engine: Engine = _engine.make_engine(self.url)
+        if migrate:
+            _engine.ensure_schema(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def upgrade(self, revision: str = "head") -> None:
+        _engine.run_migration(self.engine, "upgrade", revision)
+
+    def downgrade(self, revision: str) -> None:
+        _engine.run_migration(self.engine, "downgrade", revision)
+
+    def schema_status(self) -> dict[str, Any]:
+        """Current and newest schema revision and the row count of every table."""
+        current = _engine.current_revision(self.engine)
+        head = _engine.head_revision()
+        counts: dict[str, int | None] = {}
+        with self.engine.connect() as conn:
+            for name, model in COUNTED_TABLES.items():
+                counts[name] = (
+                    conn.execute(select(func.count()).select_from(model.__table__)).scalar_one()
+                    if current is not None
+                    else None
+                )
+        return {
+            "url": self.engine.url.render_as_string(hide_password=True),
+            "dialect": self.dialect,
+            "revision": current,
+            "head": head,
+            "up_to_date": current == head,
+            "tables": counts,
+        }
+
+    # -- ingest --------------------------------------------------------------------------------
+
+    def ingest(
+        self, ingester: str, source: str, *, progress: Progress = SILENT, **options: Any
+    ) -> IngestResult:
+        """Run the registered ingester `ingester` (e.g. `"aiid.v1"`) on `source`.
+
+        All writes happen in one transaction: a failure leaves the store as it was, and the
+        failure is recorded in `ingest_runs`. Running the same ingest twice changes nothing.
+
+        Raises:
+            IngestError: the source could not be read; nothing was written.
+        """
+        plugin = ingesters.get(ingester)(**options)
+        started = time.perf_counter()
+        run_id = self._start_run(ingester, source)
+        try:
+            with plugin.open(source, progress) as opened, self.engine.begin() as conn:
+                writer = IngestWriter(conn, progress)
+                plugin.load(opened, writer, progress)
+        except IncidentDBError as exc:
+            self._finish_run(run_id, "failed", {}, str(exc))
+            raise
+        except KeyboardInterrupt:
+            self._finish_run(run_id, "interrupted", {}, "interrupted by the user")
+            raise
+        except Exception as exc:
+            self._finish_run(run_id, "failed", {}, f"{type(exc).__name__}: {exc}")
+            raise IngestError(
+                f"{ingester} failed on {source}: {type(exc).__name__}: {exc}",
+                hint="Nothing was written. Please report this with the source if it persists.",
+            ) from exc
+        finally:
+            progress.done()
+        outcome = "succeeded" if writer.changed else "unchanged"
+        counts = writer.summary()
+        self._finish_run(run_id, outcome, counts, None, notes=writer.notes)
+        return IngestResult(
+            run_id=run_id,
+            ingester=ingester,
+            source=source,
+            outcome=outcome,
+            counts=counts,
+            notes=list(writer.notes),
+            seconds=time.perf_counter() - started,
+        )
+
+    def _start_run(self, ingester: str, source: str) -> int:
+        with self.engine.begin() as conn:
+            source_pk = conn.execute(
+                select(sources_t.c.id).where(
+                    sources_t.c.kind == ingester, sources_t.c.locator == source
+                )
+            ).scalar()
+            if source_pk is None:
+                source_pk = conn.execute(
+                    insert(sources_t).values(kind=ingester, locator=source).returning(sources_t.c.id)
+                ).scalar_one()
+            else:
+                conn.execute(
+                    update(sources_t).where(sources_t.c.id == source_pk).values(last_seen=_now())
+                )
+            return conn.execute(
+                insert(runs_t)
+                .values(ingester=ingester, source_pk=source_pk, outcome="running", counts={})
+                .returning(runs_t.c.id)
+            ).scalar_one()
+
+    def _finish_run(
+        self,
+        run_id: int,
+        outcome: str,
+        counts: dict[str, Any],
+        error: str | None,
+        notes: list[str] | None = None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(runs_t)
+                .where(runs_t.c.id == run_id)
+                .values(
+                    outcome=outcome,
+                    finished_at=_now(),
+                    counts={**counts, **({"notes": notes} if notes else {})},
+                    error=error,
+                )
+            )
+
+    def ingest_runs(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Ingest runs, newest first."""
+        query = (
+            select(
+                runs_t.c.id,
+                runs_t.c.ingester,
+                sources_t.c.locator.label("source"),
+                runs_t.c.started_at,
+                runs_t.c.finished_at,
+                runs_t.c.outcome,
+                runs_t.c.counts,
+                runs_t.c.error,
+            )
+            .select_from(runs_t.outerjoin(sources_t, sources_t.c.id == runs_t.c.source_pk))
+            .order_by(runs_t.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def resolve_incident_id(self, incident_id: int) -> int:
+        """`incident_id`, or the incident it was merged into if it is a recorded duplicate."""
+        with self.engine.connect() as conn:
+            canonical = conn.execute(
+                select(dups_t.c.canonical_incident_id).where(
+                    dups_t.c.duplicate_incident_id == incident_id
+                )
+            ).scalar()
+        return incident_id if canonical is None else canonical
+
+    def list_incidents(
+        self,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        deployer: str | None = None,
+        developer: str | None = None,
+        harmed: str | None = None,
+        taxonomy: list[str] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Incidents matching every given filter, newest first.
+
+        Entity filters match a slug or a name, case-insensitively. Each `taxonomy` filter is
+        `NAMESPACE:ATTRIBUTE=VALUE` (or `NAMESPACE:ATTRIBUTE` for any value).
+        """
+        conditions = []
+        if since is not None:
+            conditions.append(incidents_t.c.date >= since)
+        if until is not None:
+            conditions.append(incidents_t.c.date <= until)
+        for role, who in (("deployer", deployer), ("developer", developer), ("harmed", harmed)):
+            if who:
+                conditions.append(_has_entity(role, who))
+        for spec in taxonomy or []:
+            conditions.append(_has_classification(spec))
+        report_count = (
+            select(func.count())
+            .select_from(links_t)
+            .where(links_t.c.incident_pk == incidents_t.c.id)
+            .scalar_subquery()
+        )
+        query = (
+            select(
+                incidents_t.c.id,
+                incidents_t.c.incident_id,
+                incidents_t.c.date,
+                incidents_t.c.title,
+                report_count.label("reports"),
+            )
+            .where(and_(*conditions))
+            .order_by(incidents_t.c.date.desc().nulls_last(), incidents_t.c.incident_id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+            names = self._entity_names(conn, [r["id"] for r in rows])
+        for row in rows:
+            pk = row.pop("id")
+            row["deployers"] = names.get((pk, "deployer"), [])
+            row["developers"] = names.get((pk, "developer"), [])
+        return rows
+
+    def _entity_names(self, conn: Any, incident_pks: list[int]) -> dict[tuple[int, str], list[str]]:
+        out: dict[tuple[int, str], list[str]] = {}
+        for start in range(0, len(incident_pks), 2000):
+            chunk = incident_pks[start : start + 2000]
+            rows = conn.execute(
+                select(roles_t.c.incident_pk, roles_t.c.role, entities_t.c.name)
+                .join(entities_t, entities_t.c.id == roles_t.c.entity_pk)
+                .where(roles_t.c.incident_pk.in_(chunk))
+                .order_by(roles_t.c.incident_pk, roles_t.c.role, roles_t.c.position)
+            )
+            for pk, role, name in rows:
+                out.setdefault((pk, role), []).append(name)
+        return out
+
+    def get_incident(self, incident_id: int) -> dict[str, Any]:
+        """One incident with its reports, entities by role and classifications.
+
+        A merged (duplicate) id resolves to the incident it was merged into.
+
+        Raises:
+            NotFoundError: no such incident.
+        """
+        canonical = self.resolve_incident_id(incident_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(incidents_t).where(incidents_t.c.incident_id == canonical)
+            ).first()
+            if row is None:
+                hint = (
+                    f"{incident_id} was merged into {canonical}, which is not in this store."
+                    if canonical != incident_id
+                    else "List incidents with `incidentdb incidents list`."
+                )
+                raise NotFoundError(f"no incident {incident_id}", hint=hint)
+            pk = row.id
+            reports = [
+                dict(r._mapping)
+                for r in conn.execute(
+                    select(
+                        reports_t.c.report_number,
+                        reports_t.c.title,
+                        reports_t.c.url,
+                        reports_t.c.source_domain,
+                        reports_t.c.date_published,
+                        reports_t.c.language,
+                        reports_t.c.is_incident_report,
+                        reports_t.c.is_stub,
+                        reports_t.c.inputs_outputs,
+                    )
+                    .join(links_t, links_t.c.report_pk == reports_t.c.id)
+                    .where(links_t.c.incident_pk == pk)
+                    .order_by(reports_t.c.report_number)
+                )
+            ]
+            entities: dict[str, list[dict[str, str]]] = {}
+            for role, slug, name in conn.execute(
+                select(roles_t.c.role, entities_t.c.slug, entities_t.c.name)
+                .join(entities_t, entities_t.c.id == roles_t.c.entity_pk)
+                .where(roles_t.c.incident_pk == pk)
+                .order_by(roles_t.c.role, roles_t.c.position)
+            ):
+                entities.setdefault(role, []).append({"slug": slug, "name": name})
+            classifications = [
+                dict(r._mapping)
+                for r in conn.execute(
+                    select(
+                        class_t.c.namespace,
+                        class_t.c.attribute,
+                        class_t.c.value,
+                        class_t.c.source_kind,
+                        class_t.c.published,
+                        class_t.c.model_name,
+                        class_t.c.model_version,
+                        class_t.c.confidence,
+                    )
+                    .where(class_t.c.incident_pk == pk)
+                    .order_by(
+                        class_t.c.namespace, class_t.c.source_kind, class_t.c.id, class_t.c.value_index
+                    )
+                )
+            ]
+            merged = [
+                d
+                for (d,) in conn.execute(
+                    select(dups_t.c.duplicate_incident_id)
+                    .where(dups_t.c.canonical_incident_id == canonical)
+                    .order_by(dups_t.c.duplicate_incident_id)
+                )
+            ]
+        return {
+            "incident_id": row.incident_id,
+            "requested_id": incident_id,
+            "date": row.date,
+            "title": row.title,
+            "description": row.description,
+            "editor_notes": row.editor_notes,
+            "source": row.source,
+            "entities": entities,
+            "reports": reports,
+            "classifications": classifications,
+            "merged_duplicates": merged,
+        }
+
+    def search(self, query: str, *, limit: int | None = 20) -> list[dict[str, Any]]:
+        """Incidents ranked by full-text relevance of their title, description and reports."""
+        with self.engine.connect() as conn:
+            hits = search_rows(conn, query, limit)
+            if not hits:
+                return []
+            pks = [h["incident_pk"] for h in hits]
+            incidents = {
+                r.id: r
+                for r in conn.execute(
+                    select(
+                        incidents_t.c.id, incidents_t.c.incident_id, incidents_t.c.date, incidents_t.c.title
+                    ).where(incidents_t.c.id.in_(pks))
+                )
+            }
+            numbers = [h["report_number"] for h in hits if h["report_number"] is not None]
+            titles = dict(
+                conn.execute(
+                    select(reports_t.c.report_number, reports_t.c.title).where(
+                        reports_t.c.report_number.in_(numbers)
+                    )
+                ).all()
+            )
+        results = []
+        for hit in hits:
+            inc = incidents[hit["incident_pk"]]
+            results.append(
+                {
+                    "incident_id": inc.incident_id,
+                    "date": inc.date,
+                    "title": inc.title,
+                    "score": round(float(hit["score"]), 4),
+                    "matches": hit["matches"],
+                    "best_report": hit["report_number"],
+                    "best_report_title": titles.get(hit["report_number"]),
+                }
+            )
+        return results
+
+    def stats(self, *, top: int = 10) -> dict[str, Any]:
+        """Counts by year, top deployers and developers, and classification coverage."""
+        year = extract("year", incidents_t.c.date)
+        with self.engine.connect() as conn:
+            totals = {
+                "incidents": conn.execute(select(func.count()).select_from(incidents_t)).scalar_one(),
+                "reports": conn.execute(
+                    select(func.count()).select_from(reports_t).where(reports_t.c.is_stub.is_(False))
+                ).scalar_one(),
+                "report_stubs": conn.execute(
+                    select(func.count()).select_from(reports_t).where(reports_t.c.is_stub.is_(True))
+                ).scalar_one(),
+                "entities": conn.execute(select(func.count()).select_from(entities_t)).scalar_one(),
+                "duplicates": conn.execute(select(func.count()).select_from(dups_t)).scalar_one(),
+            }
+            by_year = [
+                {"year": int(y) if y is not None else None, "incidents": n}
+                for y, n in conn.execute(
+                    select(year.label("year"), func.count()).group_by(year).order_by(year)
+                )
+            ]
+            top_entities = {}
+            for role in ("deployer", "developer"):
+                top_entities[role] = [
+                    {"slug": slug, "name": name, "incidents": n}
+                    for slug, name, n in conn.execute(
+                        select(entities_t.c.slug, entities_t.c.name, func.count(distinct(roles_t.c.incident_pk)).label("n"))
+                        .join(roles_t, roles_t.c.entity_pk == entities_t.c.id)
+                        .where(roles_t.c.role == role)
+                        .group_by(entities_t.c.id, entities_t.c.slug, entities_t.c.name)
+                        .order_by(func.count(distinct(roles_t.c.incident_pk)).desc(), entities_t.c.slug)
+                        .limit(top)
+                    )
+                ]
+            coverage = [
+                {
+                    "namespace": ns,
+                    "source_kind": kind,
+                    "incidents": n,
+                    "share": round(n / totals["incidents"], 4) if totals["incidents"] else 0.0,
+                }
+                for ns, kind, n in conn.execute(
+                    select(
+                        class_t.c.namespace,
+                        class_t.c.source_kind,
+                        func.count(distinct(class_t.c.incident_pk)),
+                    )
+                    .group_by(class_t.c.namespace, class_t.c.source_kind)
+                    .order_by(class_t.c.namespace, class_t.c.source_kind)
+                )
+            ]
+        return {
+            "totals": totals,
+            "by_year": by_year,
+            "top_deployers": top_entities["deployer"],
+            "top_developers": top_entities["developer"],
+            "classification_coverage": coverage,
+        }
+
+    def iter_incident_ids(self) -> Iterator[int]:
+        with self.engine.connect() as conn:
+            for (iid,) in conn.execute(
+                select(incidents_t.c.incident_id).order_by(incidents_t.c.incident_id)
+            ):
+                yield iid
+
+
+def _has_entity(role: str, who: str) -> Any:
+    needle = who.lower()
+    return exists(
+        select(1)
+        .select_from(roles_t.join(entities_t, entities_t.c.id == roles_t.c.entity_pk))
+        .where(
+            roles_t.c.incident_pk == incidents_t.c.id,
+            roles_t.c.role == role,
+            or_(func.lower(entities_t.c.slug) == needle, func.lower(entities_t.c.name) == needle),
+        )
+    )
+
+
+def _has_classification(spec: str) -> Any:
+    namespace, sep, rest = spec.partition(":")
+    if not sep or not namespace or not rest:
+        raise StoreError(
+            f"taxonomy filter {spec!r} is not NAMESPACE:ATTRIBUTE[=VALUE]",
+            hint='Example: --taxonomy "MIT:Risk Domain=2. Privacy & Security"',
+        )
+    attribute, has_value, value = rest.partition("=")
+    conditions = [
+        class_t.c.incident_pk == incidents_t.c.id,
+        class_t.c.namespace == namespace,
+        class_t.c.attribute == attribute,
+    ]
+    if has_value:
+        conditions.append(class_t.c.value == value)
+    return exists(select(1).select_from(class_t).where(*conditions))
+

@@ -1,0 +1,686 @@
+"""The write side of an ingest: idempotent, batched upserts of records into the store.
+
+An :class:`IngestWriter` lives inside one transaction (the Store opens it); every method compares
+content hashes on natural keys, so re-running an import adds and changes nothing, and an
+incremental import touches only what changed. Core statements (not ORM units of work) keep a
+million-report import fast and its memory bounded by the batch size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from incidentdb._models import (
+    Classification,
+    Duplicate,
+    Entity,
+    ImportedClassification,
+    Incident,
+    IncidentEntity,
+    IncidentReport,
+    Report,
+    ReportTranslation,
+    Submission,
+    Taxonomy,
+)
+from incidentdb._progress import SILENT, Progress
+from incidentdb._records import (
+    ClassificationRecord,
+    DuplicateRecord,
+    EntityRecord,
+    IncidentRecord,
+    ReportRecord,
+    SubmissionRecord,
+    TaxonomyRecord,
+    TranslationRecord,
+)
+from incidentdb._text import canonical_url, name_from_slug, plain_text_from_markdown
+
+__all__ = ["IngestWriter"]
+
+T = TypeVar("T")
+
+incidents_t = Incident.__table__
+reports_t = Report.__table__
+links_t = IncidentReport.__table__
+entities_t = Entity.__table__
+roles_t = IncidentEntity.__table__
+taxa_t = Taxonomy.__table__
+class_t = Classification.__table__
+imported_t = ImportedClassification.__table__
+dups_t = Duplicate.__table__
+subs_t = Submission.__table__
+trans_t = ReportTranslation.__table__
+
+# Large enough to amortise round trips, small enough for SQLite's bound-parameter limit.
+BATCH = 2000
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _value_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+class IngestWriter:
+    """Upserts records inside the caller's transaction and counts what it did.
+
+    `counts[kind]` maps outcomes (`added`, `updated`, `unchanged`, …) to numbers.
+    """
+
+    def __init__(self, conn: Connection, progress: Progress = SILENT) -> None:
+        self.conn = conn
+        self.progress = progress
+        self.counts: dict[str, Counter[str]] = defaultdict(Counter)
+        self.notes: list[str] = []
+        self._entity_pks: dict[str, int] | None = None
+        self._canonical: dict[int, int] | None = None
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was written."""
+        return any(
+            n for counter in self.counts.values() for k, n in counter.items() if k in _WRITES
+        )
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        return {kind: dict(sorted(c.items())) for kind, c in sorted(self.counts.items())}
+
+    def note(self, message: str) -> None:
+        """Record something the user should know (shown in the run summary)."""
+        self.notes.append(message)
+
+    # -- entities ------------------------------------------------------------------------------
+
+    def _entities(self) -> dict[str, int]:
+        if self._entity_pks is None:
+            rows = self.conn.execute(select(entities_t.c.slug, entities_t.c.id))
+            self._entity_pks = {slug: pk for slug, pk in rows}
+        return self._entity_pks
+
+    def entities(self, records: Iterable[EntityRecord]) -> None:
+        """Upsert entities by slug; a real name replaces one derived from the slug."""
+        known = {
+            slug: (pk, name, name_known)
+            for pk, slug, name, name_known in self.conn.execute(
+                select(entities_t.c.id, entities_t.c.slug, entities_t.c.name, entities_t.c.name_known)
+            )
+        }
+        counts = self.counts["entities"]
+        for batch in _batches(records, BATCH):
+            new: dict[str, dict[str, Any]] = {}
+            changed = []
+            for rec in batch:
+                current = known.get(rec.slug)
+                if current is None:
+                    new[rec.slug] = {"slug": rec.slug, "name": rec.name, "name_known": True}
+                elif current[1] != rec.name or not current[2]:
+                    changed.append({"_pk": current[0], "name": rec.name, "name_known": True})
+                    known[rec.slug] = (current[0], rec.name, True)
+                else:
+                    counts["unchanged"] += 1
+            if new:
+                self.conn.execute(insert(entities_t), list(new.values()))
+                counts["added"] += len(new)
+                for slug in new:
+                    known[slug] = (-1, new[slug]["name"], True)
+            if changed:
+                self.conn.execute(
+                    update(entities_t)
+                    .where(entities_t.c.id == bindparam("_pk"))
+                    .values(name=bindparam("name"), name_known=bindparam("name_known")),
+                    changed,
+                )
+                counts["updated"] += len(changed)
+            self.progress.advance(len(batch))
+        self._entity_pks = None
+
+    def _entity_pk_map(self, slugs: Iterable[str]) -> dict[str, int]:
+        pks = self._entities()
+        missing = sorted({s for s in slugs if s not in pks})
+        if missing:
+            self.conn.execute(
+                insert(entities_t),
+                [{"slug": s, "name": name_from_slug(s), "name_known": False} for s in missing],
+            )
+            rows = self.conn.execute(
+                select(entities_t.c.slug, entities_t.c.id).where(entities_t.c.slug.in_(missing))
+            )
+            pks.update({slug: pk for slug, pk in rows})
+            self.counts["entities"]["added_from_slug"] += len(missing)
+        return pks
+
+    # -- taxonomies ----------------------------------------------------------------------------
+
+    def stored_taxa(self) -> dict[str, TaxonomyRecord]:
+        """Taxonomy definitions already in the store, by namespace."""
+        return {
+            ns: TaxonomyRecord(namespace=ns, description=desc, weight=weight, fields=fields or [])
+            for ns, desc, weight, fields in self.conn.execute(
+                select(taxa_t.c.namespace, taxa_t.c.description, taxa_t.c.weight, taxa_t.c.fields)
+            )
+        }
+
+    def taxa(self, records: Iterable[TaxonomyRecord]) -> None:
+        existing = {
+            ns: (pk, h)
+            for pk, ns, h in self.conn.execute(
+                select(taxa_t.c.id, taxa_t.c.namespace, taxa_t.c.content_hash)
+            )
+        }
+        counts = self.counts["taxonomies"]
+        for rec in records:
+            h = rec.content_hash()
+            row = {
+                "namespace": rec.namespace,
+                "description": rec.description,
+                "weight": rec.weight,
+                "fields": rec.fields,
+                "content_hash": h,
+            }
+            current = existing.get(rec.namespace)
+            if current is None:
+                self.conn.execute(insert(taxa_t), row)
+                counts["added"] += 1
+            elif current[1] != h:
+                self.conn.execute(update(taxa_t).where(taxa_t.c.id == current[0]).values(**row))
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+            self.progress.advance()
+
+    # -- duplicates ----------------------------------------------------------------------------
+
+    def canonical_id(self, incident_id: int) -> int:
+        """`incident_id` followed through the duplicates table to the incident it merged into."""
+        if self._canonical is None:
+            rows = self.conn.execute(select(dups_t.c.duplicate_incident_id, dups_t.c.canonical_incident_id))
+            self._canonical = {d: c for d, c in rows}
+        return self._canonical.get(incident_id, incident_id)
+
+    def duplicates(self, records: Iterable[DuplicateRecord]) -> None:
+        """Record merged incidents, resolve chains, and fold already-stored duplicates in."""
+        pairs = {
+            d: t
+            for d, t in self.conn.execute(
+                select(dups_t.c.duplicate_incident_id, dups_t.c.true_incident_id)
+            )
+        }
+        counts = self.counts["duplicates"]
+        incoming: dict[int, int] = {}
+        for rec in records:
+            if rec.duplicate_incident_id == rec.true_incident_id:
+                self.note(f"duplicate {rec.duplicate_incident_id} points at itself; ignored")
+                counts["rejected"] += 1
+                continue
+            incoming[rec.duplicate_incident_id] = rec.true_incident_id
+            self.progress.advance()
+        new_pairs = {**pairs, **incoming}
+        canonical = _resolve_chains(new_pairs, self.note)
+        old_canonical = dict(
+            self.conn.execute(
+                select(dups_t.c.duplicate_incident_id, dups_t.c.canonical_incident_id)
+            ).all()
+        )
+        for dup, true in incoming.items():
+            row = {"true_incident_id": true, "canonical_incident_id": canonical[dup]}
+            if dup not in pairs:
+                self.conn.execute(insert(dups_t).values(duplicate_incident_id=dup, **row))
+                counts["added"] += 1
+            elif pairs[dup] != true or old_canonical.get(dup) != canonical[dup]:
+                self.conn.execute(
+                    update(dups_t).where(dups_t.c.duplicate_incident_id == dup).values(**row)
+                )
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+        # A chain may have grown at its far end: keep every stored canonical id current.
+        for dup in pairs.keys() - incoming.keys():
+            if old_canonical.get(dup) != canonical[dup]:
+                self.conn.execute(
+                    update(dups_t)
+                    .where(dups_t.c.duplicate_incident_id == dup)
+                    .values(canonical_incident_id=canonical[dup])
+                )
+                counts["updated"] += 1
+        self._canonical = canonical
+        for dup, target in sorted(canonical.items()):
+            self._fold_incident(dup, target)
+
+    def _fold_incident(self, duplicate_id: int, canonical_id: int) -> None:
+        """Merge a stored incident that turned out to be a duplicate into its canonical one."""
+        dup = self.conn.execute(
+            select(incidents_t.c.id).where(incidents_t.c.incident_id == duplicate_id)
+        ).scalar()
+        if dup is None:
+            return
+        target = self.conn.execute(
+            select(incidents_t.c.id).where(incidents_t.c.incident_id == canonical_id)
+        ).scalar()
+        if target is None:
+            # The canonical incident is not in this store (partial export): the stored row
+            # becomes it, so the merged id never shows as an incident of its own.
+            self.conn.execute(
+                update(incidents_t).where(incidents_t.c.id == dup).values(incident_id=canonical_id)
+            )
+        else:
+            self._move_children(dup, target)
+            self.conn.execute(delete(incidents_t).where(incidents_t.c.id == dup))
+        self.counts["incidents"]["merged"] += 1
+
+    def _move_children(self, source_pk: int, target_pk: int) -> None:
+        have = {
+            r for (r,) in self.conn.execute(
+                select(links_t.c.report_pk).where(links_t.c.incident_pk == target_pk)
+            )
+        }
+        moving = [
+            r for (r,) in self.conn.execute(
+                select(links_t.c.report_pk).where(links_t.c.incident_pk == source_pk)
+            )
+            if r not in have
+        ]
+        if moving:
+            self.conn.execute(
+                insert(links_t), [{"incident_pk": target_pk, "report_pk": r} for r in moving]
+            )
+        have_roles = set(
+            self.conn.execute(
+                select(roles_t.c.entity_pk, roles_t.c.role).where(roles_t.c.incident_pk == target_pk)
+            ).all()
+        )
+        roles = [
+            {"incident_pk": target_pk, "entity_pk": e, "role": role, "position": pos}
+            for e, role, pos in self.conn.execute(
+                select(roles_t.c.entity_pk, roles_t.c.role, roles_t.c.position).where(
+                    roles_t.c.incident_pk == source_pk
+                )
+            )
+            if (e, role) not in have_roles
+        ]
+        if roles:
+            self.conn.execute(insert(roles_t), roles)
+        target_namespaces = {
+            ns for (ns,) in self.conn.execute(
+                select(imported_t.c.namespace).where(imported_t.c.incident_pk == target_pk)
+            )
+        }
+        for table in (class_t, imported_t):
+            self.conn.execute(
+                update(table)
+                .where(table.c.incident_pk == source_pk, table.c.namespace.not_in(target_namespaces))
+                .values(incident_pk=target_pk)
+            )
+
+    # -- reports -------------------------------------------------------------------------------
+
+    def reports(self, records: Iterable[ReportRecord]) -> None:
+        """Upsert reports by report number."""
+        counts = self.counts["reports"]
+        for batch in _batches(records, BATCH):
+            rows: dict[int, dict[str, Any]] = {}
+            for rec in batch:
+                if rec.report_number is None:
+                    counts["rejected"] += 1
+                    continue
+                rows[rec.report_number] = _report_row(rec)
+            existing = {
+                number: (pk, h)
+                for number, pk, h in self.conn.execute(
+                    select(reports_t.c.report_number, reports_t.c.id, reports_t.c.content_hash).where(
+                        reports_t.c.report_number.in_(list(rows))
+                    )
+                )
+            }
+            new = [row for number, row in rows.items() if number not in existing]
+            changed = []
+            for number, row in rows.items():
+                current = existing.get(number)
+                if current is None:
+                    continue
+                if current[1] == row["content_hash"]:
+                    counts["unchanged"] += 1
+                else:
+                    update_row = {k: v for k, v in row.items() if k != "created_at"}
+                    changed.append({**update_row, "_pk": current[0]})
+            if new:
+                self.conn.execute(insert(reports_t), new)
+                counts["added"] += len(new)
+            if changed:
+                self.conn.execute(
+                    update(reports_t)
+                    .where(reports_t.c.id == bindparam("_pk"))
+                    .values({k: bindparam(k) for k in changed[0] if k != "_pk"}),
+                    changed,
+                )
+                counts["updated"] += len(changed)
+            self.progress.advance(len(batch))
+
+    def _report_pk_map(self, numbers: Iterable[int]) -> dict[int, int]:
+        wanted = sorted(set(numbers))
+        pks: dict[int, int] = {}
+        for chunk in _batches(wanted, BATCH):
+            rows = self.conn.execute(
+                select(reports_t.c.report_number, reports_t.c.id).where(
+                    reports_t.c.report_number.in_(chunk)
+                )
+            )
+            pks.update({n: pk for n, pk in rows})
+        missing = [n for n in wanted if n not in pks]
+        if missing:
+            # The incident names reports this snapshot does not carry: keep the link with a
+            # stub that a later import (with reports.csv or reports.bson) fills in.
+            now = _now()
+            self.conn.execute(
+                insert(reports_t),
+                [
+                    {"report_number": n, "is_stub": True, "created_at": now, "updated_at": now}
+                    for n in missing
+                ],
+            )
+            for chunk in _batches(missing, BATCH):
+                rows = self.conn.execute(
+                    select(reports_t.c.report_number, reports_t.c.id).where(
+                        reports_t.c.report_number.in_(chunk)
+                    )
+                )
+                pks.update({n: pk for n, pk in rows})
+            self.counts["reports"]["stubs"] += len(missing)
+        return pks
+
+    # -- incidents -----------------------------------------------------------------------------
+
+    def incidents(self, records: Iterable[IncidentRecord]) -> None:
+        """Upsert incidents by AIID incident_id, with their report links and entity roles."""
+        counts = self.counts["incidents"]
+        for batch in _batches(records, BATCH // 2):
+            rows: dict[int, tuple[IncidentRecord, str]] = {}
+            for rec in batch:
+                if self.canonical_id(rec.incident_id) != rec.incident_id:
+                    counts["skipped_duplicate"] += 1
+                    continue
+                rows[rec.incident_id] = (rec, rec.content_hash())
+            existing = {
+                iid: (pk, h)
+                for iid, pk, h in self.conn.execute(
+                    select(incidents_t.c.incident_id, incidents_t.c.id, incidents_t.c.content_hash)
+                    .where(incidents_t.c.incident_id.in_(list(rows)))
+                )
+            }
+            now = _now()
+            new, changed = [], []
+            for iid, (rec, h) in rows.items():
+                row = {
+                    "incident_id": iid,
+                    "source": "aiid",
+                    "date": rec.date,
+                    "title": rec.title,
+                    "description": rec.description,
+                    "editor_notes": rec.editor_notes,
+                    "content_hash": h,
+                    "updated_at": now,
+                }
+                current = existing.get(iid)
+                if current is None:
+                    new.append({**row, "created_at": now})
+                elif current[1] != h:
+                    changed.append({**row, "_pk": current[0]})
+                else:
+                    counts["unchanged"] += 1
+            if new:
+                self.conn.execute(insert(incidents_t), new)
+                counts["added"] += len(new)
+            if changed:
+                self.conn.execute(
+                    update(incidents_t)
+                    .where(incidents_t.c.id == bindparam("_pk"))
+                    .values({k: bindparam(k) for k in changed[0] if k != "_pk"}),
+                    changed,
+                )
+                counts["updated"] += len(changed)
+                pks = [row["_pk"] for row in changed]
+                self.conn.execute(delete(links_t).where(links_t.c.incident_pk.in_(pks)))
+                self.conn.execute(delete(roles_t).where(roles_t.c.incident_pk.in_(pks)))
+            touched = [row["incident_id"] for row in new + changed]
+            if touched:
+                self._link(touched, {iid: rows[iid][0] for iid in touched})
+            self.progress.advance(len(batch))
+
+    def _link(self, incident_ids: list[int], records: dict[int, IncidentRecord]) -> None:
+        pk_of = dict(
+            self.conn.execute(
+                select(incidents_t.c.incident_id, incidents_t.c.id).where(
+                    incidents_t.c.incident_id.in_(incident_ids)
+                )
+            ).all()
+        )
+        report_pks = self._report_pk_map(n for rec in records.values() for n in rec.report_numbers)
+        entity_pks = self._entity_pk_map(
+            slug for rec in records.values() for slugs in rec.entities.values() for slug in slugs
+        )
+        links, roles = [], []
+        for iid, rec in records.items():
+            ipk = pk_of[iid]
+            for report_pk in dict.fromkeys(report_pks[n] for n in rec.report_numbers):
+                links.append({"incident_pk": ipk, "report_pk": report_pk})
+            for role, slugs in rec.entities.items():
+                for position, slug in enumerate(dict.fromkeys(slugs)):
+                    roles.append(
+                        {
+                            "incident_pk": ipk,
+                            "entity_pk": entity_pks[slug],
+                            "role": str(role),
+                            "position": position,
+                        }
+                    )
+        if links:
+            self.conn.execute(insert(links_t), links)
+        if roles:
+            self.conn.execute(insert(roles_t), roles)
+
+    # -- classifications -----------------------------------------------------------------------
+
+    def classifications(self, records: Iterable[ClassificationRecord]) -> None:
+        """Replace an incident's imported classification of a namespace when its content changed."""
+        counts = self.counts["classifications"]
+        existing = {
+            (ipk, ns): (pk, h)
+            for pk, ipk, ns, h in self.conn.execute(
+                select(imported_t.c.id, imported_t.c.incident_pk, imported_t.c.namespace, imported_t.c.doc_hash)
+            )
+        }
+        pk_of = dict(self.conn.execute(select(incidents_t.c.incident_id, incidents_t.c.id)).all())
+        for rec in records:
+            self.progress.advance()
+            doc_hash = rec.content_hash()
+            targets = dict.fromkeys(self.canonical_id(i) for i in rec.incident_ids)
+            for iid in targets:
+                ipk = pk_of.get(iid)
+                if ipk is None:
+                    counts["skipped_missing_incident"] += 1
+                    continue
+                current = existing.get((ipk, rec.namespace))
+                if current is not None and current[1] == doc_hash:
+                    counts["unchanged"] += 1
+                    continue
+                if current is not None:
+                    self.conn.execute(delete(imported_t).where(imported_t.c.id == current[0]))
+                    self.conn.execute(
+                        delete(class_t).where(
+                            class_t.c.incident_pk == ipk,
+                            class_t.c.namespace == rec.namespace,
+                            class_t.c.source_kind == str(rec.source_kind),
+                        )
+                    )
+                    counts["updated"] += 1
+                else:
+                    counts["added"] += 1
+                self.conn.execute(
+                    insert(imported_t).values(
+                        incident_pk=ipk,
+                        namespace=rec.namespace,
+                        source_kind=str(rec.source_kind),
+                        published=rec.published,
+                        notes=rec.notes,
+                        attributes=rec.attributes,
+                        doc_hash=doc_hash,
+                    )
+                )
+                existing[(ipk, rec.namespace)] = (-1, doc_hash)
+                rows = list(_classification_rows(ipk, rec))
+                if rows:
+                    self.conn.execute(insert(class_t), rows)
+
+    # -- submissions and translations ----------------------------------------------------------
+
+    def submissions(self, records: Iterable[SubmissionRecord]) -> None:
+        counts = self.counts["submissions"]
+        known = {h for (h,) in self.conn.execute(select(subs_t.c.content_hash))}
+        for rec in records:
+            self.progress.advance()
+            h = rec.content_hash()
+            if h in known:
+                counts["unchanged"] += 1
+                continue
+            known.add(h)
+            self.conn.execute(
+                insert(subs_t).values(
+                    content_hash=h,
+                    kind=rec.kind,
+                    incident_id=rec.incident_id,
+                    url=rec.url,
+                    source_domain=rec.source_domain,
+                    title=rec.title,
+                    text=rec.text,
+                    authors=rec.authors,
+                    submitters=rec.submitters,
+                    date_published=rec.date_published,
+                    date_submitted=rec.date_submitted,
+                    incident_date=rec.incident_date,
+                    language=rec.language,
+                    record=rec.model_dump(mode="json"),
+                )
+            )
+            counts["added"] += 1
+
+    def translations(self, records: Iterable[TranslationRecord]) -> None:
+        counts = self.counts["translations"]
+        existing = {
+            (n, lang): (pk, h)
+            for pk, n, lang, h in self.conn.execute(
+                select(trans_t.c.id, trans_t.c.report_number, trans_t.c.language, trans_t.c.content_hash)
+            )
+        }
+        for rec in records:
+            self.progress.advance()
+            h = rec.content_hash()
+            row = {
+                "report_number": rec.report_number,
+                "language": rec.language,
+                "title": rec.title,
+                "text": rec.text,
+                "plain_text": rec.plain_text or plain_text_from_markdown(rec.text),
+                "content_hash": h,
+            }
+            current = existing.get((rec.report_number, rec.language))
+            if current is None:
+                self.conn.execute(insert(trans_t).values(**row))
+                existing[(rec.report_number, rec.language)] = (-1, h)
+                counts["added"] += 1
+            elif current[1] != h:
+                self.conn.execute(update(trans_t).where(trans_t.c.id == current[0]).values(**row))
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+
+
+_WRITES = frozenset({"added", "updated", "merged", "stubs", "added_from_slug"})
+
+
+def _report_row(rec: ReportRecord) -> dict[str, Any]:
+    now = _now()
+    return {
+        "report_number": rec.report_number,
+        "url": rec.url,
+        "canonical_url": canonical_url(rec.url),
+        "source_domain": rec.source_domain,
+        "title": rec.title,
+        "description": rec.description,
+        "text": rec.text,
+        "plain_text": rec.plain_text or plain_text_from_markdown(rec.text),
+        "authors": rec.authors,
+        "submitters": rec.submitters,
+        "date_published": rec.date_published,
+        "date_downloaded": rec.date_downloaded,
+        "date_submitted": rec.date_submitted,
+        "date_modified": rec.date_modified,
+        "language": rec.language,
+        "image_url": rec.image_url,
+        "tags": rec.tags,
+        "is_incident_report": rec.is_incident_report,
+        "inputs_outputs": rec.inputs_outputs,
+        "editor_notes": rec.editor_notes,
+        "is_stub": False,
+        "content_hash": rec.content_hash(),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _classification_rows(incident_pk: int, rec: ClassificationRecord) -> Iterator[dict[str, Any]]:
+    for attribute, value in rec.attributes.items():
+        values = value if isinstance(value, list) else [value]
+        for index, item in enumerate(values):
+            text = _value_text(item)
+            if text is None or text == "":
+                continue
+            yield {
+                "incident_pk": incident_pk,
+                "namespace": rec.namespace,
+                "attribute": attribute,
+                "value": text,
+                "value_index": index,
+                "source_kind": str(rec.source_kind),
+                "published": rec.published,
+            }
+
+
+def _resolve_chains(pairs: dict[int, int], note: Any) -> dict[int, int]:
+    """Follow duplicate → true links to the end of each chain; a cycle stops at its first repeat."""
+    canonical: dict[int, int] = {}
+    for start in pairs:
+        seen = [start]
+        current = pairs[start]
+        while current in pairs and current not in seen:
+            seen.append(current)
+            current = pairs[current]
+        if current in seen:
+            note(f"duplicates form a cycle through {start}; it resolves to {seen[-1]}")
+            current = seen[-1]
+        canonical[start] = current
+    return canonical

@@ -1,0 +1,48 @@
+"""The `aiid.v1` ingester: AIID snapshot (archive, folder or URL) into the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from incidentdb import IngestWriter, Progress, TaxonomyRecord
+from ingest.aiid.fetch import open_snapshot_folder
+from ingest.aiid.snapshot import Snapshot
+
+__all__ = ["AiidIngester"]
+
+
+class AiidIngester:
+    """Imports an AI Incident Database snapshot, every export generation from 2021 on."""
+
+    name = "aiid.v1"
+
+    @contextmanager
+    def open(self, source: str, progress: Progress) -> Iterator[Snapshot]:
+        with open_snapshot_folder(source, progress) as folder:
+            yield Snapshot(folder)
+
+    def load(self, snapshot: Snapshot, writer: IngestWriter, progress: Progress) -> None:
+        # Order matters: names before the incidents that use them, duplicates before incidents
+        # (merged ids are skipped), reports before incidents (links find them), incidents before
+        # the classifications that point at them.
+        progress.stage("entities")
+        writer.entities(snapshot.entities())
+        progress.stage("taxonomies")
+        taxa = list(snapshot.taxa())
+        writer.taxa(taxa)
+        known_taxa: dict[str, TaxonomyRecord] = {**writer.stored_taxa(), **{t.namespace: t for t in taxa}}
+        progress.stage("duplicates")
+        writer.duplicates(snapshot.duplicates())
+        progress.stage("reports")
+        writer.reports(snapshot.reports())
+        progress.stage("incidents")
+        writer.incidents(snapshot.incidents())
+        progress.stage("classifications")
+        writer.classifications(snapshot.classifications(known_taxa))
+        progress.stage("submissions")
+        writer.submissions(snapshot.submissions())
+        progress.stage("translations")
+        writer.translations(snapshot.translations())
+        for name in snapshot.ignored:
+            writer.note(f"not imported: {name}")
