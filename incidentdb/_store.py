@@ -11,7 +11,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     Engine,
-    and_,
     distinct,
     exists,
     extract,
@@ -301,7 +300,7 @@ class Store:
                 incidents_t.c.title,
                 report_count.label("reports"),
             )
-            .where(and_(*conditions))
+            .where(*conditions)
             .order_by(incidents_t.c.date.desc().nulls_last(), incidents_t.c.incident_id.desc())
             .limit(limit)
         )
