@@ -32,7 +32,7 @@ from incidentdb._records import (
     TranslationRecord,
 )
 from incidentdb._registry import Registry, generators, ingesters
-from incidentdb._store import IngestResult, Ingester, Store
+from incidentdb._store import Ingester, IngestResult, Store
 from incidentdb._writer import IngestWriter
 
 __version__ = "0.1.0"

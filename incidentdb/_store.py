@@ -196,7 +196,9 @@ class Store:
             ).scalar()
             if source_pk is None:
                 source_pk = conn.execute(
-                    insert(sources_t).values(kind=ingester, locator=source).returning(sources_t.c.id)
+                    insert(sources_t)
+                    .values(kind=ingester, locator=source)
+                    .returning(sources_t.c.id)
                 ).scalar_one()
             else:
                 conn.execute(
@@ -390,7 +392,10 @@ class Store:
                     )
                     .where(class_t.c.incident_pk == pk)
                     .order_by(
-                        class_t.c.namespace, class_t.c.source_kind, class_t.c.id, class_t.c.value_index
+                        class_t.c.namespace,
+                        class_t.c.source_kind,
+                        class_t.c.id,
+                        class_t.c.value_index,
                     )
                 )
             ]
@@ -427,7 +432,10 @@ class Store:
                 r.id: r
                 for r in conn.execute(
                     select(
-                        incidents_t.c.id, incidents_t.c.incident_id, incidents_t.c.date, incidents_t.c.title
+                        incidents_t.c.id,
+                        incidents_t.c.incident_id,
+                        incidents_t.c.date,
+                        incidents_t.c.title,
                     ).where(incidents_t.c.id.in_(pks))
                 )
             }
@@ -460,9 +468,13 @@ class Store:
         year = extract("year", incidents_t.c.date)
         with self.engine.connect() as conn:
             totals = {
-                "incidents": conn.execute(select(func.count()).select_from(incidents_t)).scalar_one(),
+                "incidents": conn.execute(
+                    select(func.count()).select_from(incidents_t)
+                ).scalar_one(),
                 "reports": conn.execute(
-                    select(func.count()).select_from(reports_t).where(reports_t.c.is_stub.is_(False))
+                    select(func.count())
+                    .select_from(reports_t)
+                    .where(reports_t.c.is_stub.is_(False))
                 ).scalar_one(),
                 "report_stubs": conn.execute(
                     select(func.count()).select_from(reports_t).where(reports_t.c.is_stub.is_(True))
@@ -481,11 +493,17 @@ class Store:
                 top_entities[role] = [
                     {"slug": slug, "name": name, "incidents": n}
                     for slug, name, n in conn.execute(
-                        select(entities_t.c.slug, entities_t.c.name, func.count(distinct(roles_t.c.incident_pk)).label("n"))
+                        select(
+                            entities_t.c.slug,
+                            entities_t.c.name,
+                            func.count(distinct(roles_t.c.incident_pk)).label("n"),
+                        )
                         .join(roles_t, roles_t.c.entity_pk == entities_t.c.id)
                         .where(roles_t.c.role == role)
                         .group_by(entities_t.c.id, entities_t.c.slug, entities_t.c.name)
-                        .order_by(func.count(distinct(roles_t.c.incident_pk)).desc(), entities_t.c.slug)
+                        .order_by(
+                            func.count(distinct(roles_t.c.incident_pk)).desc(), entities_t.c.slug
+                        )
                         .limit(top)
                     )
                 ]
@@ -551,4 +569,3 @@ def _has_classification(spec: str) -> Any:
     if has_value:
         conditions.append(class_t.c.value == value)
     return exists(select(1).select_from(class_t).where(*conditions))
-

@@ -82,7 +82,9 @@ def source_domain(url: str | None) -> str | None:
 
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_MARKUP = re.compile(r"(^|\s)#{1,6}\s+|(\*\*|__|\*|`{1,3}|~~)(?=\S)|(?<=\S)(\*\*|__|\*|`{1,3}|~~)")
+_MD_MARKUP = re.compile(
+    r"(^|\s)#{1,6}\s+|(\*\*|__|\*|`{1,3}|~~)(?=\S)|(?<=\S)(\*\*|__|\*|`{1,3}|~~)"
+)
 _MD_QUOTE = re.compile(r"^\s{0,3}>\s?", re.MULTILINE)
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -99,5 +101,7 @@ def plain_text_from_markdown(text: str | None) -> str | None:
 
 
 def name_from_slug(slug: str) -> str:
-    """A readable stand-in name for an entity known only by its slug: `"air-canada"` → `"Air Canada"`."""
-    return " ".join(word[:1].upper() + word[1:] for word in slug.replace("_", "-").split("-") if word)
+    """A stand-in name for an entity known only by its slug: `"air-canada"` → `"Air Canada"`."""
+    return " ".join(
+        word[:1].upper() + word[1:] for word in slug.replace("_", "-").split("-") if word
+    )

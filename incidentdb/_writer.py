@@ -128,7 +128,9 @@ class IngestWriter:
         known = {
             slug: (pk, name, name_known)
             for pk, slug, name, name_known in self.conn.execute(
-                select(entities_t.c.id, entities_t.c.slug, entities_t.c.name, entities_t.c.name_known)
+                select(
+                    entities_t.c.id, entities_t.c.slug, entities_t.c.name, entities_t.c.name_known
+                )
             )
         }
         counts = self.counts["entities"]
@@ -219,7 +221,9 @@ class IngestWriter:
     def canonical_id(self, incident_id: int) -> int:
         """`incident_id` followed through the duplicates table to the incident it merged into."""
         if self._canonical is None:
-            rows = self.conn.execute(select(dups_t.c.duplicate_incident_id, dups_t.c.canonical_incident_id))
+            rows = self.conn.execute(
+                select(dups_t.c.duplicate_incident_id, dups_t.c.canonical_incident_id)
+            )
             self._canonical = {d: c for d, c in rows}
         return self._canonical.get(incident_id, incident_id)
 
@@ -295,12 +299,14 @@ class IngestWriter:
 
     def _move_children(self, source_pk: int, target_pk: int) -> None:
         have = {
-            r for (r,) in self.conn.execute(
+            r
+            for (r,) in self.conn.execute(
                 select(links_t.c.report_pk).where(links_t.c.incident_pk == target_pk)
             )
         }
         moving = [
-            r for (r,) in self.conn.execute(
+            r
+            for (r,) in self.conn.execute(
                 select(links_t.c.report_pk).where(links_t.c.incident_pk == source_pk)
             )
             if r not in have
@@ -311,7 +317,9 @@ class IngestWriter:
             )
         have_roles = set(
             self.conn.execute(
-                select(roles_t.c.entity_pk, roles_t.c.role).where(roles_t.c.incident_pk == target_pk)
+                select(roles_t.c.entity_pk, roles_t.c.role).where(
+                    roles_t.c.incident_pk == target_pk
+                )
             ).all()
         )
         roles = [
@@ -326,14 +334,17 @@ class IngestWriter:
         if roles:
             self.conn.execute(insert(roles_t), roles)
         target_namespaces = {
-            ns for (ns,) in self.conn.execute(
+            ns
+            for (ns,) in self.conn.execute(
                 select(imported_t.c.namespace).where(imported_t.c.incident_pk == target_pk)
             )
         }
         for table in (class_t, imported_t):
             self.conn.execute(
                 update(table)
-                .where(table.c.incident_pk == source_pk, table.c.namespace.not_in(target_namespaces))
+                .where(
+                    table.c.incident_pk == source_pk, table.c.namespace.not_in(target_namespaces)
+                )
                 .values(incident_pk=target_pk)
             )
 
@@ -352,9 +363,9 @@ class IngestWriter:
             existing = {
                 number: (pk, h)
                 for number, pk, h in self.conn.execute(
-                    select(reports_t.c.report_number, reports_t.c.id, reports_t.c.content_hash).where(
-                        reports_t.c.report_number.in_(list(rows))
-                    )
+                    select(
+                        reports_t.c.report_number, reports_t.c.id, reports_t.c.content_hash
+                    ).where(reports_t.c.report_number.in_(list(rows)))
                 )
             }
             new = [row for number, row in rows.items() if number not in existing]
@@ -428,8 +439,9 @@ class IngestWriter:
             existing = {
                 iid: (pk, h)
                 for iid, pk, h in self.conn.execute(
-                    select(incidents_t.c.incident_id, incidents_t.c.id, incidents_t.c.content_hash)
-                    .where(incidents_t.c.incident_id.in_(list(rows)))
+                    select(
+                        incidents_t.c.incident_id, incidents_t.c.id, incidents_t.c.content_hash
+                    ).where(incidents_t.c.incident_id.in_(list(rows)))
                 )
             }
             now = _now()
@@ -511,7 +523,12 @@ class IngestWriter:
         existing = {
             (ipk, ns): (pk, h)
             for pk, ipk, ns, h in self.conn.execute(
-                select(imported_t.c.id, imported_t.c.incident_pk, imported_t.c.namespace, imported_t.c.doc_hash)
+                select(
+                    imported_t.c.id,
+                    imported_t.c.incident_pk,
+                    imported_t.c.namespace,
+                    imported_t.c.doc_hash,
+                )
             )
         }
         pk_of = dict(self.conn.execute(select(incidents_t.c.incident_id, incidents_t.c.id)).all())
@@ -593,7 +610,12 @@ class IngestWriter:
         existing = {
             (n, lang): (pk, h)
             for pk, n, lang, h in self.conn.execute(
-                select(trans_t.c.id, trans_t.c.report_number, trans_t.c.language, trans_t.c.content_hash)
+                select(
+                    trans_t.c.id,
+                    trans_t.c.report_number,
+                    trans_t.c.language,
+                    trans_t.c.content_hash,
+                )
             )
         }
         for rec in records:

@@ -32,7 +32,9 @@ def download(url: str, destination: Path, *, progress: Progress = SILENT) -> Pat
                     f"{url}: the server answered {response.status_code} {response.reason_phrase}"
                 )
             length = response.headers.get("Content-Length")
-            progress.stage(f"downloading {url}", int(length) if length and length.isdigit() else None)
+            progress.stage(
+                f"downloading {url}", int(length) if length and length.isdigit() else None
+            )
             received = 0
             with destination.open("wb") as out:
                 for chunk in response.iter_bytes(1 << 20):

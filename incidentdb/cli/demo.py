@@ -18,12 +18,18 @@ def _demo_url(app: AppContext) -> str:
     if app.db_url:
         return app.db_url
     default = default_database_url()
-    folder = Path(default.removeprefix("sqlite:///")).parent if default.startswith("sqlite:///") else Path.cwd()
+    folder = (
+        Path(default.removeprefix("sqlite:///")).parent
+        if default.startswith("sqlite:///")
+        else Path.cwd()
+    )
     return f"sqlite:///{folder / 'demo.sqlite'}"
 
 
 @click.command()
-@click.option("--keep", is_flag=True, help="Add to an existing demo store instead of starting afresh.")
+@click.option(
+    "--keep", is_flag=True, help="Add to an existing demo store instead of starting afresh."
+)
 @pass_app
 def demo(app: AppContext, keep: bool) -> None:
     """Build a demo store from the bundled sample snapshot and query it.
@@ -41,12 +47,19 @@ def demo(app: AppContext, keep: bool) -> None:
         click.echo(f"Demo store: {store.engine.url.render_as_string(hide_password=True)}")
         click.echo(f"Ingesting the sample AIID snapshot from {sample} …\n")
         result = store.ingest("aiid.v1", str(sample), progress=app.progress())
-        output_rows(summary_rows(result), "table", ["kind", "added", "updated", "unchanged", "other"], title="ingested")
+        output_rows(
+            summary_rows(result),
+            "table",
+            ["kind", "added", "updated", "unchanged", "other"],
+            title="ingested",
+        )
         again = store.ingest("aiid.v1", str(sample))
         click.echo(f"\nRe-importing the same snapshot: {again.outcome} (nothing written twice).\n")
 
         stats = store.stats(top=5)
-        output_rows([{"what": k, "count": v} for k, v in stats["totals"].items()], "table", title="stats")
+        output_rows(
+            [{"what": k, "count": v} for k, v in stats["totals"].items()], "table", title="stats"
+        )
         output_rows(stats["top_deployers"], "table", ["name", "incidents"], title="top deployers")
 
         click.echo('\n$ incidentdb search "prompt injection" --limit 5')

@@ -58,7 +58,9 @@ def list_(
 
 @incidents.command()
 @click.argument("incident_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @pass_app
 def show(app: AppContext, incident_id: int, fmt: str) -> None:
     """Show one incident: its facts, entities, reports and classifications."""
@@ -97,7 +99,9 @@ def show(app: AppContext, incident_id: int, fmt: str) -> None:
         lines.append("Classifications:")
         grouped: dict[tuple[str, str, str], list[str]] = {}
         for c in inc["classifications"]:
-            grouped.setdefault((c["namespace"], c["source_kind"], c["attribute"]), []).append(c["value"])
+            grouped.setdefault((c["namespace"], c["source_kind"], c["attribute"]), []).append(
+                c["value"]
+            )
         for (ns, kind, attribute), values in grouped.items():
             lines.append(f"  {ns}: {attribute} = {'; '.join(values)}  [{kind}]")
     click.echo("\n".join(lines))

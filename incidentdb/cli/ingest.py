@@ -80,5 +80,15 @@ def runs(app: AppContext, fmt: str, limit: int | None) -> None:
     output_rows(
         rows,
         fmt,
-        ["id", "ingester", "source", "started_at", "finished_at", "outcome", "added", "updated", "error"],
+        [
+            "id",
+            "ingester",
+            "source",
+            "started_at",
+            "finished_at",
+            "outcome",
+            "added",
+            "updated",
+            "error",
+        ],
     )

@@ -11,7 +11,9 @@ from incidentdb.cli._output import format_option, output_rows
 @click.command()
 @click.argument("query")
 @format_option
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N results (default: all).")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="At most N results (default: all)."
+)
 @pass_app
 def search(app: AppContext, query: str, fmt: str, limit: int | None) -> None:
     """Find incidents whose title, description or reports match QUERY, best first."""

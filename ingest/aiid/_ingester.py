@@ -31,7 +31,10 @@ class AiidIngester:
         progress.stage("taxonomies")
         taxa = list(snapshot.taxa())
         writer.taxa(taxa)
-        known_taxa: dict[str, TaxonomyRecord] = {**writer.stored_taxa(), **{t.namespace: t for t in taxa}}
+        known_taxa: dict[str, TaxonomyRecord] = {
+            **writer.stored_taxa(),
+            **{t.namespace: t for t in taxa},
+        }
         progress.stage("duplicates")
         writer.duplicates(snapshot.duplicates())
         progress.stage("reports")

@@ -86,13 +86,17 @@ BASE: dict[str, list[Any]] = {
         EntityRecord(slug="openbrain", name="OpenBrain"),
     ],
     "reports": [
-        report(1, "Airline chatbot invents refund policy", "The chatbot promised a bereavement refund."),
+        report(
+            1, "Airline chatbot invents refund policy", "The chatbot promised a bereavement refund."
+        ),
         report(2, "Tribunal orders airline to honour chatbot promise"),
         report(3, "Agent deletes production database", "A coding agent ran a destructive command."),
         report(4, "Shared analysis of chatbot failures"),
     ],
     "incidents": [
-        incident(1, "Airline chatbot invented a refund policy", [1, 2, 4], date=dt.date(2022, 11, 1)),
+        incident(
+            1, "Airline chatbot invented a refund policy", [1, 2, 4], date=dt.date(2022, 11, 1)
+        ),
         incident(2, "Coding agent deleted a production database", [3, 4], deployer="devco"),
     ],
     "classifications": [
@@ -137,7 +141,11 @@ def test_incremental_import_updates_only_what_changed(db_url: str) -> None:
         store.ingest("memory.v1", "mem", **BASE)
         changed = {
             **BASE,
-            "reports": [*BASE["reports"][:3], report(4, "Renamed analysis"), report(5, "New report")],
+            "reports": [
+                *BASE["reports"][:3],
+                report(4, "Renamed analysis"),
+                report(5, "New report"),
+            ],
             "incidents": [
                 BASE["incidents"][0],
                 incident(2, "Coding agent wiped a database", [3, 5], deployer="devco"),
@@ -226,7 +234,8 @@ def test_list_filters(db_url: str) -> None:
         assert [r["incident_id"] for r in store.list_incidents(since=dt.date(2023, 1, 1))] == [2]
         assert [r["incident_id"] for r in store.list_incidents(until=dt.date(2023, 1, 1))] == [1]
         assert [
-            r["incident_id"] for r in store.list_incidents(taxonomy=["GMF:Known AI Goal=Autonomous Agents"])
+            r["incident_id"]
+            for r in store.list_incidents(taxonomy=["GMF:Known AI Goal=Autonomous Agents"])
         ] == [2]
         assert [r["incident_id"] for r in store.list_incidents(taxonomy=["MIT:Entity"])] == [1]
         assert store.list_incidents(limit=1)[0]["incident_id"] == 2
@@ -267,7 +276,9 @@ def test_stats(db_url: str) -> None:
             "duplicates": 0,
         }
         assert stats["by_year"] == [{"year": 2022, "incidents": 1}, {"year": 2024, "incidents": 1}]
-        assert stats["top_developers"] == [{"slug": "openbrain", "name": "OpenBrain", "incidents": 2}]
+        assert stats["top_developers"] == [
+            {"slug": "openbrain", "name": "OpenBrain", "incidents": 2}
+        ]
         assert stats["classification_coverage"] == [
             {"namespace": "GMF", "source_kind": "imported_human", "incidents": 1, "share": 0.5},
             {"namespace": "MIT", "source_kind": "imported_machine", "incidents": 1, "share": 0.5},
