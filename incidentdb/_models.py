@@ -8,7 +8,7 @@ carry joins. Full-text search tables and triggers are not models: migration 0001
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -272,6 +273,11 @@ class IngestRun(Base):
     __table_args__ = (Index("ix_ingest_runs_started_at", "started_at"),)
 
 
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a model, typed as such for insert/update statements."""
+    return cast(Table, model.__table__)
+
+
 # Rows of these tables are visible to `db status`.
 COUNTED_TABLES = {
     "incidents": Incident,
@@ -301,4 +307,5 @@ __all__ = [
     "Source",
     "Submission",
     "Taxonomy",
+    "table_of",
 ]

@@ -34,6 +34,7 @@ from incidentdb._models import (
     IngestRun,
     Report,
     Source,
+    table_of,
 )
 from incidentdb._progress import SILENT, Progress
 from incidentdb._registry import ingesters
@@ -42,15 +43,15 @@ from incidentdb._writer import IngestWriter
 
 __all__ = ["IngestResult", "Ingester", "Store"]
 
-incidents_t = Incident.__table__
-reports_t = Report.__table__
-links_t = IncidentReport.__table__
-entities_t = Entity.__table__
-roles_t = IncidentEntity.__table__
-class_t = Classification.__table__
-runs_t = IngestRun.__table__
-sources_t = Source.__table__
-dups_t = Duplicate.__table__
+incidents_t = table_of(Incident)
+reports_t = table_of(Report)
+links_t = table_of(IncidentReport)
+entities_t = table_of(Entity)
+roles_t = table_of(IncidentEntity)
+class_t = table_of(Classification)
+runs_t = table_of(IngestRun)
+sources_t = table_of(Source)
+dups_t = table_of(Duplicate)
 
 
 class Ingester(Protocol):

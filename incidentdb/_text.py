@@ -39,9 +39,9 @@ def canonical_url(url: str | None) -> str | None:
     >>> canonical_url("HTTPS://WWW.Example.com:443/a/b/?utm_source=x&id=3#top")
     'https://www.example.com/a/b?id=3'
     """
+    url = (url or "").strip()
     if not url:
         return None
-    url = url.strip()
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -83,9 +83,9 @@ def source_domain(url: str | None) -> str | None:
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _MD_MARKUP = re.compile(
-    r"(^|\s)#{1,6}\s+|(\*\*|__|\*|`{1,3}|~~)(?=\S)|(?<=\S)(\*\*|__|\*|`{1,3}|~~)"
+    r"(^|\s)#{1,6}[ \t]+|(\*\*|__|\*|`{1,3}|~~)(?=\S)|(?<=\S)(\*\*|__|\*|`{1,3}|~~)"
 )
-_MD_QUOTE = re.compile(r"^\s{0,3}>\s?", re.MULTILINE)
+_MD_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE)
 _BLANKS = re.compile(r"\n{3,}")
 
 

@@ -29,6 +29,7 @@ from incidentdb._models import (
     ReportTranslation,
     Submission,
     Taxonomy,
+    table_of,
 )
 from incidentdb._progress import SILENT, Progress
 from incidentdb._records import (
@@ -47,17 +48,17 @@ __all__ = ["IngestWriter"]
 
 T = TypeVar("T")
 
-incidents_t = Incident.__table__
-reports_t = Report.__table__
-links_t = IncidentReport.__table__
-entities_t = Entity.__table__
-roles_t = IncidentEntity.__table__
-taxa_t = Taxonomy.__table__
-class_t = Classification.__table__
-imported_t = ImportedClassification.__table__
-dups_t = Duplicate.__table__
-subs_t = Submission.__table__
-trans_t = ReportTranslation.__table__
+incidents_t = table_of(Incident)
+reports_t = table_of(Report)
+links_t = table_of(IncidentReport)
+entities_t = table_of(Entity)
+roles_t = table_of(IncidentEntity)
+taxa_t = table_of(Taxonomy)
+class_t = table_of(Classification)
+imported_t = table_of(ImportedClassification)
+dups_t = table_of(Duplicate)
+subs_t = table_of(Submission)
+trans_t = table_of(ReportTranslation)
 
 # Large enough to amortise round trips, small enough for SQLite's bound-parameter limit.
 BATCH = 2000

@@ -31,8 +31,11 @@ def extract_archive(
     name = archive.name
     total = 0
     count = 0
+    compression = _compression(archive)
     try:
-        with tarfile.open(archive, mode="r:*") as tar:
+        with tarfile.open(
+            archive, mode="r:*" if compression is None else f"r:{compression}"
+        ) as tar:  # type: ignore[call-overload]
             for member in tar:
                 count += 1
                 if count > max_members:
@@ -50,18 +53,34 @@ def extract_archive(
         raise
     except tarfile.FilterError as exc:
         raise ArchiveError(f"{name}: unsafe member refused: {exc}") from exc
-    except (tarfile.ReadError, tarfile.CompressionError) as exc:
+    except (tarfile.ReadError, tarfile.CompressionError, EOFError, OSError) as exc:
+        if compression is not None or count > 0:
+            raise ArchiveError(
+                f"{name}: archive is truncated or corrupt after {count} member(s) ({exc})",
+                hint="Download the snapshot again.",
+            ) from exc
         raise ArchiveError(
             f"{name}: not a readable tar archive ({exc})",
             hint="Is the download complete? A snapshot is a backup-YYYYMMDDHHMMSS.tar.bz2 file.",
         ) from exc
-    except (EOFError, OSError) as exc:
-        raise ArchiveError(
-            f"{name}: archive is truncated or corrupt after {count} member(s) ({exc})",
-            hint="Download the snapshot again.",
-        ) from exc
     if count == 0:
         raise ArchiveError(f"{name}: the archive is empty")
+
+
+_MAGIC = {b"BZh": "bz2", b"\x1f\x8b": "gz", b"\xfd7zXZ\x00": "xz"}
+
+
+def _compression(archive: Path) -> str | None:
+    """The compression its first bytes announce, so a cut-off .bz2 reads as truncated."""
+    try:
+        with archive.open("rb") as f:
+            head = f.read(6)
+    except OSError as exc:
+        raise ArchiveError(f"{archive.name}: cannot read ({exc})") from exc
+    for magic, kind in _MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    return None
 
 
 def _check_member(archive: str, member: tarfile.TarInfo, max_member_bytes: int) -> None:

@@ -88,7 +88,9 @@ _BOM: Final = b"\xef\xbb\xbf"
 _MAX_DOCUMENT: Final = 16 * 1024 * 1024
 # DATETIME_AUTO keeps dates Python cannot represent (year 0, year 20000) decodable, so they
 # surface as a date error on one field instead of the whole document looking corrupt.
-_CODEC: Final = CodecOptions(datetime_conversion=DatetimeConversion.DATETIME_AUTO)
+_CODEC: Final[CodecOptions[dict[str, Any]]] = CodecOptions(
+    datetime_conversion=DatetimeConversion.DATETIME_AUTO
+)
 
 # Evidence for how a CSV writes a quote inside a quoted field. `\"` followed by an ordinary
 # character cannot occur with doubled quotes (there a backslash-quote is always followed by a
@@ -182,8 +184,9 @@ SUBMISSION_COLUMNS: Final = frozenset(
         "url",
     }
 )
-QUICKADD_COLUMNS: Final = frozenset({"_id", "incident_id", "url", "date_submitted", "source_domain"})
-
+QUICKADD_COLUMNS: Final = frozenset(
+    {"_id", "incident_id", "url", "date_submitted", "source_domain"}
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,9 +347,7 @@ def iter_csv_rows(
             strict=True,
         )
     else:
-        reader = csv.reader(
-            _decoded_lines(itertools.chain((first,), chunks), offset), strict=True
-        )
+        reader = csv.reader(_decoded_lines(itertools.chain((first,), chunks), offset), strict=True)
     done = 0  # rows completely read; an error inside the reader is in row done + 1
     try:
         header = next(reader, None)
@@ -367,9 +368,7 @@ def iter_csv_rows(
                 )
             yield done, dict(zip(columns, fields, strict=True))
     except _InvalidUtf8 as exc:
-        raise SnapshotFormatError(
-            name, done + 1, f"invalid UTF-8 at byte {exc.offset}"
-        ) from None
+        raise SnapshotFormatError(name, done + 1, f"invalid UTF-8 at byte {exc.offset}") from None
     except csv.Error as exc:
         raise SnapshotFormatError(name, done + 1, f"malformed CSV: {exc}") from None
 
@@ -605,6 +604,12 @@ def _doc_text(value: Any, field: str) -> str | None:
     raise _FieldError(field, f"expected text, found {type(value).__name__}")
 
 
+def _doc_title(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _FieldError("title", "missing" if value is None else "expected text")
+    return value
+
+
 def _report_numbers(items: Iterable[Any], field: str) -> list[int]:
     return [_to_int(item, field) for item in items]
 
@@ -699,7 +704,7 @@ def incident_from_document(doc: Mapping[str, Any], name: str, number: int) -> In
         return IncidentRecord(
             incident_id=_to_int(get("incident_id"), "incident_id"),
             date=_to_date(get("date"), "date"),
-            title=get("title"),
+            title=_doc_title(get("title")),
             description=_doc_text(get("description"), "description"),
             editor_notes=_doc_text(get("editor_notes"), "editor_notes"),
             report_numbers=_report_numbers(get("reports") or (), "reports"),
@@ -825,7 +830,7 @@ def report_from_document(doc: Mapping[str, Any], name: str, number: int) -> Repo
 # Entities, duplicates, translations, submissions
 
 
-def entity_from_document(doc: Mapping[str, Any], name: str, number: int) -> EntityRecord:
+def entity_from_document(doc: Mapping[str, Any], name: str, number: int) -> EntityRecord | None:
     """Convert one document of ``entities.bson`` (``{entity_id, name}``).
 
     Args:
@@ -834,15 +839,17 @@ def entity_from_document(doc: Mapping[str, Any], name: str, number: int) -> Enti
         number: the document's 1-based position in the file, for error messages.
 
     Returns:
-        The entity, its ``slug`` being AIID's ``entity_id``; a missing name falls back to it.
+        The entity, its ``slug`` being AIID's ``entity_id`` (a missing name falls back to it);
+        None for a blank placeholder (``entity_id`` empty), which AIID's entity editor leaves
+        behind and nothing refers to.
 
     Raises:
-        SnapshotFormatError: ``entity_id`` is missing or not text.
+        SnapshotFormatError: ``entity_id`` or ``name`` is not text.
     """
     with _document(name, number):
         slug = _doc_text(doc.get("entity_id"), "entity_id")
         if slug is None:
-            raise _FieldError("entity_id", "missing")
+            return None
         return EntityRecord(slug=slug, name=_doc_text(doc.get("name"), "name") or slug)
 
 
@@ -899,9 +906,7 @@ def duplicate_from_document(doc: Mapping[str, Any], name: str, number: int) -> D
 _TRANSLATION_FILE: Final = re.compile(r"reports_([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)?)\.bson$")
 
 
-def translation_from_document(
-    doc: Mapping[str, Any], name: str, number: int
-) -> TranslationRecord:
+def translation_from_document(doc: Mapping[str, Any], name: str, number: int) -> TranslationRecord:
     """Convert one document of a translations collection.
 
     Older snapshots hold one collection per language (``translations/reports_en.bson``); newer
@@ -975,9 +980,7 @@ def submissions_from_csv(stream: BinaryIO, name: str) -> Iterator[SubmissionReco
     return _records_from_rows(rows, name, _submission_from_row)
 
 
-def submission_from_document(
-    doc: Mapping[str, Any], name: str, number: int
-) -> SubmissionRecord:
+def submission_from_document(doc: Mapping[str, Any], name: str, number: int) -> SubmissionRecord:
     """Convert one document of ``submissions.bson``.
 
     Newer submissions propose a list ``incident_ids``; the record keeps the first.
@@ -1550,8 +1553,10 @@ def _attribute_list(items: Any, field: str) -> dict[str, Any]:
 
 def _objects(value: Any, field: str) -> Any:
     """Object-list values nest their own attribute lists; make each object a plain dict."""
-    if isinstance(value, list) and value and all(
-        isinstance(item, Mapping) and "attributes" in item for item in value
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(item, Mapping) and "attributes" in item for item in value)
     ):
         return [_attribute_list(item["attributes"], field) for item in value]
     return value
