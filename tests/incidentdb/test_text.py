@@ -10,7 +10,10 @@ from incidentdb._text import canonical_url, name_from_slug, plain_text_from_mark
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("HTTPS://WWW.Example.com:443/a/b/?utm_source=x&id=3#top", "https://www.example.com/a/b?id=3"),
+        (
+            "HTTPS://WWW.Example.com:443/a/b/?utm_source=x&id=3#top",
+            "https://www.example.com/a/b?id=3",
+        ),
         ("http://example.com:80", "http://example.com/"),
         ("http://example.com:8080/x?fbclid=1", "http://example.com:8080/x"),
         ("https://news.site/story?b=2&a=1", "https://news.site/story?b=2&a=1"),
@@ -35,7 +38,9 @@ def test_source_domain() -> None:
 
 
 def test_plain_text_from_markdown() -> None:
-    text = "# Title\n\nA **bold** claim with a [link](https://x.y) and ![img](a.png).\n\n\n\n> quoted"
+    text = (
+        "# Title\n\nA **bold** claim with a [link](https://x.y) and ![img](a.png).\n\n\n\n> quoted"
+    )
     assert plain_text_from_markdown(text) == "Title\n\nA bold claim with a link and img.\n\nquoted"
 
 
