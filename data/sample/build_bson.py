@@ -92,8 +92,7 @@ MIT_SUBDOMAINS = [
     "1.1. Unfair discrimination and misrepresentation",
     "1.2. Exposure to toxic content",
     "1.3. Unequal performance across groups",
-    "2.1. Compromise of privacy by obtaining, leaking or correctly inferring sensitive "
-    "information",
+    "2.1. Compromise of privacy by obtaining, leaking or correctly inferring sensitive information",
     "2.2. AI system security vulnerabilities and attacks",
     "3.1. False or misleading information",
     "3.2. Pollution of information ecosystem and loss of consensus reality",
@@ -170,47 +169,107 @@ MIT_DESCRIPTION = (
 )
 
 MIT_FIELDS = [
-    _field("Risk Domain",
-           "The broad area of AI risk the incident belongs to, one of seven domains.",
-           "enum", "string", MIT_DOMAINS, 5, True),
-    _field("Risk Subdomain",
-           "The narrower risk category within the domain; its number starts with the number of "
-           "the domain it belongs to.",
-           "enum", "string", MIT_SUBDOMAINS, 2, True),
-    _field("Entity",
-           "Who or what caused the risk: the AI system itself, people using or building it, or "
-           "something else or unclear.",
-           "enum", "string", ["Human", "AI", "Other"], 5, True),
-    _field("Timing",
-           "Whether the risk arose before the system was deployed (for example in training or "
-           "research) or after, while it was in use.",
-           "enum", "string", ["Pre-deployment", "Post-deployment", "Other"], 5, True),
-    _field("Intent",
-           "Whether the harmful outcome was an expected result of someone's goal or an "
-           "unintended side effect.",
-           "enum", "string", ["Intentional", "Unintentional", "Other"], 5, True),
+    _field(
+        "Risk Domain",
+        "The broad area of AI risk the incident belongs to, one of seven domains.",
+        "enum",
+        "string",
+        MIT_DOMAINS,
+        5,
+        True,
+    ),
+    _field(
+        "Risk Subdomain",
+        "The narrower risk category within the domain; its number starts with the number of "
+        "the domain it belongs to.",
+        "enum",
+        "string",
+        MIT_SUBDOMAINS,
+        2,
+        True,
+    ),
+    _field(
+        "Entity",
+        "Who or what caused the risk: the AI system itself, people using or building it, or "
+        "something else or unclear.",
+        "enum",
+        "string",
+        ["Human", "AI", "Other"],
+        5,
+        True,
+    ),
+    _field(
+        "Timing",
+        "Whether the risk arose before the system was deployed (for example in training or "
+        "research) or after, while it was in use.",
+        "enum",
+        "string",
+        ["Pre-deployment", "Post-deployment", "Other"],
+        5,
+        True,
+    ),
+    _field(
+        "Intent",
+        "Whether the harmful outcome was an expected result of someone's goal or an "
+        "unintended side effect.",
+        "enum",
+        "string",
+        ["Intentional", "Unintentional", "Other"],
+        5,
+        True,
+    ),
 ]
 
 # --------------------------------------------------------------------------- GMF taxonomy
 GMF_GOALS = [
-    "Autonomous Driving", "Chatbot", "Code Generation", "Content Recommendation",
-    "Content Search", "Deepfake Video Generation", "Face Recognition",
-    "Hate Speech Detection", "Medical Diagnosis Support", "Question Answering",
-    "Application Evaluation", "Voice Generation", "Writing Assistant",
+    "Autonomous Driving",
+    "Chatbot",
+    "Code Generation",
+    "Content Recommendation",
+    "Content Search",
+    "Deepfake Video Generation",
+    "Face Recognition",
+    "Hate Speech Detection",
+    "Medical Diagnosis Support",
+    "Question Answering",
+    "Application Evaluation",
+    "Voice Generation",
+    "Writing Assistant",
 ]
 GMF_TECHNOLOGIES = [
-    "Classification", "Convolutional Neural Network", "Diffusion Model", "Face Detection",
-    "Generative Adversarial Network", "Language Modeling", "Multimodal Learning",
-    "Reinforcement Learning", "Transformer", "Visual Object Detection",
+    "Classification",
+    "Convolutional Neural Network",
+    "Diffusion Model",
+    "Face Detection",
+    "Generative Adversarial Network",
+    "Language Modeling",
+    "Multimodal Learning",
+    "Reinforcement Learning",
+    "Transformer",
+    "Visual Object Detection",
 ]
 GMF_FAILURES = [
-    "Adversarial Data", "Black Swan Event", "Context Misidentification", "Covariate Shift",
-    "Dataset Imbalance", "Distributional Bias", "Generalization Failure",
-    "Inadequate Fault Tolerance", "Inadequate Output Filtering",
-    "Inadequate Sequential Memory", "Inadequate Verification", "Lack of Adversarial Robustness",
-    "Lack of Capability Control", "Lack of Interruptability", "Lack of Safety Protocols",
-    "Limited Dataset", "Misaligned Objective", "Misinformation Generation Hazard",
-    "Outdated Input", "Prompt Injection", "Unsafe Exposure or Access",
+    "Adversarial Data",
+    "Black Swan Event",
+    "Context Misidentification",
+    "Covariate Shift",
+    "Dataset Imbalance",
+    "Distributional Bias",
+    "Generalization Failure",
+    "Inadequate Fault Tolerance",
+    "Inadequate Output Filtering",
+    "Inadequate Sequential Memory",
+    "Inadequate Verification",
+    "Lack of Adversarial Robustness",
+    "Lack of Capability Control",
+    "Lack of Interruptability",
+    "Lack of Safety Protocols",
+    "Limited Dataset",
+    "Misaligned Objective",
+    "Misinformation Generation Hazard",
+    "Outdated Input",
+    "Prompt Injection",
+    "Unsafe Exposure or Access",
 ]
 
 GMF_DESCRIPTION = (
@@ -227,12 +286,21 @@ GMF_DESCRIPTION = (
 )
 
 _GMF_GROUPS = [
-    ("1", "AI Goal", GMF_GOALS,
-     "a goal or task", "the system was deployed to pursue"),
-    ("2", "AI Technology", GMF_TECHNOLOGIES,
-     "a method or technology", "was used to build the system"),
-    ("3", "AI Technical Failure", GMF_FAILURES,
-     "a technical cause of failure", "contributed to the harm"),
+    ("1", "AI Goal", GMF_GOALS, "a goal or task", "the system was deployed to pursue"),
+    (
+        "2",
+        "AI Technology",
+        GMF_TECHNOLOGIES,
+        "a method or technology",
+        "was used to build the system",
+    ),
+    (
+        "3",
+        "AI Technical Failure",
+        GMF_FAILURES,
+        "a technical cause of failure",
+        "contributed to the harm",
+    ),
 ]
 _CONFIDENCE = [("1", "Known", "almost certainly"), ("2", "Potential", "probably")]
 
@@ -244,29 +312,74 @@ def _gmf_fields() -> list[dict[str, Any]]:
         for conf_no, conf, adverb in _CONFIDENCE:
             name = f"{conf} {noun}"
             number = f"{group_no}.{conf_no}"
-            fields.append(_field(
-                name, f"Names {what} that {adverb} {verb}, according to the reports.",
-                "multi", "array", values, 50, True, field_number=f"{number}.1",
-                complete_from={"all": [known, potential]}))
+            fields.append(
+                _field(
+                    name,
+                    f"Names {what} that {adverb} {verb}, according to the reports.",
+                    "multi",
+                    "array",
+                    values,
+                    50,
+                    True,
+                    field_number=f"{number}.1",
+                    complete_from={"all": [known, potential]},
+                )
+            )
             subfields = [
-                _field("Snippet Text", "A passage quoted from one of the incident's reports.",
-                       "long_string", "string", [], 50, False),
-                _field("Related Classifications",
-                       f"The {name} values that this passage supports.",
-                       "multi", "array", values, 50, False, complete_from={"current": [name]}),
-                _field("Snippet Discussion",
-                       "Optional notes on why the passage is relevant.",
-                       "long_string", "string", [], 50, False),
+                _field(
+                    "Snippet Text",
+                    "A passage quoted from one of the incident's reports.",
+                    "long_string",
+                    "string",
+                    [],
+                    50,
+                    False,
+                ),
+                _field(
+                    "Related Classifications",
+                    f"The {name} values that this passage supports.",
+                    "multi",
+                    "array",
+                    values,
+                    50,
+                    False,
+                    complete_from={"current": [name]},
+                ),
+                _field(
+                    "Snippet Discussion",
+                    "Optional notes on why the passage is relevant.",
+                    "long_string",
+                    "string",
+                    [],
+                    50,
+                    False,
+                ),
             ]
-            fields.append(_field(
-                f"{name} Snippets",
-                f"Passages from the reports that support the {name} labels.",
-                "object-list", "array", [], 40, False, field_number=f"{number}.2",
-                subfields=subfields))
-            fields.append(_field(
-                f"{name} Classification Discussion",
-                f"Free-text reasoning behind the {name} labels, if any is needed.",
-                "long_string", "string", [], 40, False, field_number=f"{number}.3"))
+            fields.append(
+                _field(
+                    f"{name} Snippets",
+                    f"Passages from the reports that support the {name} labels.",
+                    "object-list",
+                    "array",
+                    [],
+                    40,
+                    False,
+                    field_number=f"{number}.2",
+                    subfields=subfields,
+                )
+            )
+            fields.append(
+                _field(
+                    f"{name} Classification Discussion",
+                    f"Free-text reasoning behind the {name} labels, if any is needed.",
+                    "long_string",
+                    "string",
+                    [],
+                    40,
+                    False,
+                    field_number=f"{number}.3",
+                )
+            )
     return fields
 
 
@@ -370,14 +483,18 @@ def check_csvs() -> list[str]:
                     if v not in field["permitted_values"]:
                         problems.append(
                             f"{namespace} incident {row['Incident ID']}: "
-                            f"{field['short_name']} value {v!r} is not permitted")
+                            f"{field['short_name']} value {v!r} is not permitted"
+                        )
     return problems
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if any output file differs from disk")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="do not write; exit 1 if any output file differs from disk",
+    )
     args = parser.parse_args(argv)
 
     problems = check_csvs()

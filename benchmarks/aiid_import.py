@@ -1,0 +1,173 @@
+"""Import the 2026 AIID snapshot with `aiid.v1` and compare with `sqlite-utils insert`.
+
+Each repeat builds fresh databases in a temporary folder and times, in turn:
+
+- ``incidentdb ingest aiid``: our CLI in a new process (the full import: incidents, entities,
+  classifications of every namespace, duplicates, submissions, quickadd);
+- ``Store(url).ingest("aiid.v1", …)`` in this process: the same import without interpreter
+  start-up, also split into schema creation and the ingest itself;
+- ``sqlite-utils insert DB incidents incidents.csv --csv``: the bare incidents table, with the
+  real sqlite-utils CLI in a new process (what a researcher would reach for).
+
+Both CLIs are started from the console scripts next to this interpreter (not through a pyenv
+shim, whose start-up would be counted against them). Goal (issue 2): ours ≤ 2 × sqlite-utils.
+
+Usage::
+
+    python benchmarks/aiid_import.py [--data FOLDER] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _util import machine, median_min, print_table
+
+from incidentdb import SILENT, Store
+
+DEFAULT_DATA = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "aiid_data"
+    / "TanviPatel9722+AI-incident-snapshot"
+    / "data"
+)
+BIN = Path(sys.executable).parent
+
+
+def _script(name: str) -> list[str]:
+    path = BIN / name
+    return [str(path)] if path.exists() else [sys.executable, "-m", name.replace("-", "_")]
+
+
+def _run(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="snapshot folder")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    data: Path = args.data
+    if not (data / "incidents.csv").exists():
+        print(f"skipped: no AIID snapshot at {data} (needs incidents.csv)")
+        return 0
+
+    with (data / "incidents.csv").open(newline="", encoding="utf-8") as handle:
+        csv_rows = sum(1 for _ in csv.DictReader(handle))
+    info = machine()
+    print(f"AIID import benchmark: {data}")
+    print(
+        f"machine: {info['cpu']}, {info['nproc']} cores; Python {info['python']}; "
+        f"SQLite {info['sqlite']}; {args.repeat} repeats, fresh databases each"
+    )
+
+    times: dict[str, list[float]] = {
+        "ours_cli": [],
+        "ours_lib": [],
+        "ours_schema": [],
+        "ours_ingest": [],
+        "sqlite_utils": [],
+    }
+    counts: dict[str, dict[str, int]] = {}
+    sqlite_utils_rows = 0
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory(prefix="incidentdb-bench-") as tmp:
+            folder = Path(tmp)
+            cli_db = folder / "ours-cli.db"
+            times["ours_cli"].append(
+                _run(
+                    [
+                        *_script("incidentdb"),
+                        "--db",
+                        f"sqlite:///{cli_db}",
+                        "--quiet",
+                        "ingest",
+                        "aiid",
+                        str(data),
+                    ]
+                )
+            )
+
+            started = time.perf_counter()
+            store = Store(f"sqlite:///{folder / 'ours-lib.db'}")
+            schema_done = time.perf_counter()
+            result = store.ingest("aiid.v1", str(data), progress=SILENT)
+            finished = time.perf_counter()
+            store.close()
+            if result.outcome != "succeeded":
+                raise SystemExit(f"our import did not succeed: {result.outcome}")
+            counts = result.counts
+            times["ours_lib"].append(finished - started)
+            times["ours_schema"].append(schema_done - started)
+            times["ours_ingest"].append(finished - schema_done)
+
+            su_db = folder / "sqlite-utils.db"
+            times["sqlite_utils"].append(
+                _run(
+                    [
+                        *_script("sqlite-utils"),
+                        "insert",
+                        str(su_db),
+                        "incidents",
+                        str(data / "incidents.csv"),
+                        "--csv",
+                    ]
+                )
+            )
+            with sqlite3.connect(su_db) as conn:
+                sqlite_utils_rows = conn.execute("SELECT count(*) FROM incidents").fetchone()[0]
+
+    print()
+    print("What our import wrote (one run):")
+    print_table(
+        ["kind", "added", "updated", "unchanged", "other"],
+        [
+            [
+                kind,
+                c.get("added", 0),
+                c.get("updated", 0),
+                c.get("unchanged", 0),
+                ", ".join(
+                    f"{k} {v}" for k, v in c.items() if k not in ("added", "updated", "unchanged")
+                ),
+            ]
+            for kind, c in counts.items()
+        ],
+    )
+    print(f"sqlite-utils loaded {sqlite_utils_rows} incident rows (incidents.csv has {csv_rows})")
+    print()
+
+    su_median = median_min(times["sqlite_utils"])[0]
+    labels = {
+        "ours_cli": "incidentdb ingest aiid (CLI, new process)",
+        "ours_lib": "Store() + ingest (library, in process)",
+        "ours_schema": "  of which: Store() creating the schema",
+        "ours_ingest": "  of which: ingest",
+        "sqlite_utils": "sqlite-utils insert --csv (CLI, new process)",
+    }
+    rows = []
+    for key, label in labels.items():
+        med, low = median_min(times[key])
+        rows.append([label, med, low, f"{med / su_median:.2f}"])
+    print_table(["run", "median s", "min s", "ratio to sqlite-utils (median)"], rows)
+    cli_ratio = median_min(times["ours_cli"])[0] / su_median
+    verdict = "met" if cli_ratio <= 2 else "NOT met"
+    print()
+    print(f"goal ours/sqlite-utils <= 2 (CLI vs CLI, medians): {cli_ratio:.2f} -> {verdict}")
+    print("all runs (s): " + "; ".join(f"{k} {[round(t, 3) for t in v]}" for k, v in times.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
