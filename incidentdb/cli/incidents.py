@@ -103,5 +103,11 @@ def show(app: AppContext, incident_id: int, fmt: str) -> None:
                 c["value"]
             )
         for (ns, kind, attribute), values in grouped.items():
-            lines.append(f"  {ns}: {attribute} = {'; '.join(values)}  [{kind}]")
+            lines.append(f"  {ns}: {attribute} = {_short('; '.join(values))}  [{kind}]")
     click.echo("\n".join(lines))
+
+
+def _short(value: str, width: int = 100) -> str:
+    """One line of at most `width` characters: snippets and discussions run to paragraphs."""
+    flat = " ".join(value.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -598,7 +598,9 @@ def _strings(items: Iterable[Any]) -> list[str]:
 
 
 def _text_list(value: str | None, field: str) -> list[str]:
-    if value and value[:2] == '["' and value[-2:] == '"]' and "\\" not in value:
+    if not value or value == "[]":
+        return []
+    if value[:2] == '["' and value[-2:] == '"]' and "\\" not in value:
         # The hot path for mongoexport's compact arrays of strings. Without a backslash no
         # string inside can contain a quote, so '","' can only be a separator.
         return [text for text in map(str.strip, value[2:-2].split('","')) if text]
@@ -756,8 +758,10 @@ def _cell_date(value: str, epoch: str, column: str) -> dt.date | None:
     """A date column, falling back to its ``epoch_`` twin when empty."""
     if value:
         if len(value) == 10:
-            with contextlib.suppress(ValueError):
+            try:
                 return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
         return _date_text(value, column)
     if epoch:
         return _date_text(epoch, "epoch_" + column)
