@@ -180,9 +180,11 @@ class Classification(Base):
 
 
 class ImportedClassification(Base):
-    """An imported classification document as the source had it (lossless), one per incident.
+    """An imported classification document as the source had it (lossless).
 
-    Its `doc_hash` tells an incremental import whether the exploded rows need rewriting.
+    An incident may carry several documents of one namespace (two annotators; a merged
+    duplicate's). An import compares the set of `doc_hash`es per (incident, namespace) to tell
+    whether the exploded rows need rewriting.
     """
 
     __tablename__ = "imported_classifications"
@@ -196,7 +198,7 @@ class ImportedClassification(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
     doc_hash: Mapped[str] = mapped_column(String(32))
 
-    __table_args__ = (UniqueConstraint("incident_pk", "namespace"),)
+    __table_args__ = (UniqueConstraint("incident_pk", "namespace", "doc_hash"),)
 
 
 class Duplicate(Base):

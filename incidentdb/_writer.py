@@ -38,6 +38,7 @@ from incidentdb._records import (
     EntityRecord,
     IncidentRecord,
     ReportRecord,
+    SourceKind,
     SubmissionRecord,
     TaxonomyRecord,
     TranslationRecord,
@@ -519,60 +520,68 @@ class IngestWriter:
     # -- classifications -----------------------------------------------------------------------
 
     def classifications(self, records: Iterable[ClassificationRecord]) -> None:
-        """Replace an incident's imported classification of a namespace when its content changed."""
+        """Replace an incident's imported documents of a namespace when their set changed.
+
+        Counts one outcome per (incident, namespace). A snapshot holds every document of the
+        incidents it classifies, so documents missing from it are stale and go.
+        """
         counts = self.counts["classifications"]
-        existing = {
-            (ipk, ns): (pk, h)
-            for pk, ipk, ns, h in self.conn.execute(
-                select(
-                    imported_t.c.id,
-                    imported_t.c.incident_pk,
-                    imported_t.c.namespace,
-                    imported_t.c.doc_hash,
-                )
-            )
-        }
         pk_of = dict(self.conn.execute(select(incidents_t.c.incident_id, incidents_t.c.id)).all())
+        grouped: dict[tuple[int, str], dict[str, ClassificationRecord]] = {}
         for rec in records:
             self.progress.advance()
             doc_hash = rec.content_hash()
-            targets = dict.fromkeys(self.canonical_id(i) for i in rec.incident_ids)
-            for iid in targets:
+            for iid in dict.fromkeys(self.canonical_id(i) for i in rec.incident_ids):
                 ipk = pk_of.get(iid)
                 if ipk is None:
                     counts["skipped_missing_incident"] += 1
                     continue
-                current = existing.get((ipk, rec.namespace))
-                if current is not None and current[1] == doc_hash:
-                    counts["unchanged"] += 1
-                    continue
-                if current is not None:
-                    self.conn.execute(delete(imported_t).where(imported_t.c.id == current[0]))
-                    self.conn.execute(
-                        delete(class_t).where(
-                            class_t.c.incident_pk == ipk,
-                            class_t.c.namespace == rec.namespace,
-                            class_t.c.source_kind == str(rec.source_kind),
-                        )
-                    )
-                    counts["updated"] += 1
-                else:
-                    counts["added"] += 1
+                grouped.setdefault((ipk, rec.namespace), {})[doc_hash] = rec
+        existing: dict[tuple[int, str], set[str]] = defaultdict(set)
+        for ipk, ns, h in self.conn.execute(
+            select(imported_t.c.incident_pk, imported_t.c.namespace, imported_t.c.doc_hash)
+        ):
+            existing[(ipk, ns)].add(h)
+        imported_kinds = [str(SourceKind.IMPORTED_HUMAN), str(SourceKind.IMPORTED_MACHINE)]
+        for (ipk, namespace), docs in grouped.items():
+            stored = existing.get((ipk, namespace))
+            if stored == set(docs):
+                counts["unchanged"] += 1
+                continue
+            if stored:
                 self.conn.execute(
-                    insert(imported_t).values(
-                        incident_pk=ipk,
-                        namespace=rec.namespace,
-                        source_kind=str(rec.source_kind),
-                        published=rec.published,
-                        notes=rec.notes,
-                        attributes=rec.attributes,
-                        doc_hash=doc_hash,
+                    delete(imported_t).where(
+                        imported_t.c.incident_pk == ipk, imported_t.c.namespace == namespace
                     )
                 )
-                existing[(ipk, rec.namespace)] = (-1, doc_hash)
-                rows = list(_classification_rows(ipk, rec))
-                if rows:
-                    self.conn.execute(insert(class_t), rows)
+                self.conn.execute(
+                    delete(class_t).where(
+                        class_t.c.incident_pk == ipk,
+                        class_t.c.namespace == namespace,
+                        class_t.c.source_kind.in_(imported_kinds),
+                    )
+                )
+                counts["updated"] += 1
+            else:
+                counts["added"] += 1
+            self.conn.execute(
+                insert(imported_t),
+                [
+                    {
+                        "incident_pk": ipk,
+                        "namespace": namespace,
+                        "source_kind": str(rec.source_kind),
+                        "published": rec.published,
+                        "notes": rec.notes,
+                        "attributes": rec.attributes,
+                        "doc_hash": doc_hash,
+                    }
+                    for doc_hash, rec in docs.items()
+                ],
+            )
+            rows = [row for rec in docs.values() for row in _classification_rows(ipk, rec)]
+            if rows:
+                self.conn.execute(insert(class_t), rows)
 
     # -- submissions and translations ----------------------------------------------------------
 

@@ -253,7 +253,8 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "incident_pk",
             "namespace",
-            name=op.f("uq_imported_classifications_incident_pk_namespace"),
+            "doc_hash",
+            name=op.f("uq_imported_classifications_incident_pk_namespace_doc_hash"),
         ),
     )
     op.create_table(
