@@ -33,9 +33,12 @@ class MemoryIngester:
 
     name = "memory.v1"
 
-    def __init__(self, fail_after_reports: bool = False, **records: list[Any]) -> None:
+    def __init__(
+        self, fail_after_reports: bool = False, interrupt: bool = False, **records: list[Any]
+    ) -> None:
         self.records = records
         self.fail_after_reports = fail_after_reports
+        self.interrupt = interrupt
 
     @contextmanager
     def open(self, source: str, progress: Progress) -> Iterator[dict[str, list[Any]]]:
@@ -47,6 +50,8 @@ class MemoryIngester:
         writer.reports(records.get("reports", []))
         if self.fail_after_reports:
             raise SnapshotFormatError("incidents.csv", 3, "bad date '2020-13-45'")
+        if self.interrupt:
+            raise KeyboardInterrupt
         writer.incidents(records.get("incidents", []))
         writer.classifications(records.get("classifications", []))
 
@@ -310,3 +315,12 @@ def test_changed_classification_replaces_the_old_rows(db_url: str) -> None:
         assert result.counts["classifications"] == {"updated": 1, "unchanged": 1}
         values = [(c["attribute"], c["value"]) for c in store.get_incident(1)["classifications"]]
         assert values == [("Risk Domain", "7. AI system safety, failures, and limitations")]
+
+
+def test_interrupted_import_writes_nothing_and_is_recorded(db_url: str) -> None:
+    with Store(db_url) as store:
+        with pytest.raises(KeyboardInterrupt):
+            store.ingest("memory.v1", "mem", interrupt=True, **BASE)
+        assert store.schema_status()["tables"]["reports"] == 0
+        run = store.ingest_runs(limit=1)[0]
+        assert (run["outcome"], run["error"]) == ("interrupted", "interrupted by the user")
