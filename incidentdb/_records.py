@@ -51,8 +51,12 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     def content_hash(self) -> str:
-        """A stable hash of the record's content, for change detection."""
-        return content_hash(self.model_dump(mode="json"))
+        """A stable hash of the record's content, for change detection.
+
+        pydantic serialises fields in declaration order, so the JSON is canonical for a given
+        record class; adding a field to a class changes every hash of that class once.
+        """
+        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()[:32]
 
 
 class EntityRecord(_Record):

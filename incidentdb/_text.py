@@ -31,6 +31,8 @@ _TRACKING_PARAMS = frozenset(
     }
 )
 _TRACKING_PREFIXES = ("utm_", "mkt_", "pk_", "hsa_", "at_")
+# Lower-case http(s) host without port, query, fragment or trailing slash: nothing to change.
+_ALREADY_CANONICAL = re.compile(r"^https?://[a-z0-9.\-]+/([^?#\s]*[^/?#\s])?$")
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -42,6 +44,8 @@ def canonical_url(url: str | None) -> str | None:
     url = (url or "").strip()
     if not url:
         return None
+    if _ALREADY_CANONICAL.match(url):
+        return url
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -82,22 +86,32 @@ def source_domain(url: str | None) -> str | None:
 
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_MARKUP = re.compile(
-    r"(^|\s)#{1,6}[ \t]+|(\*\*|__|\*|`{1,3}|~~)(?=\S)|(?<=\S)(\*\*|__|\*|`{1,3}|~~)"
-)
+_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
 _MD_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE)
+_MD_EMPHASIS = re.compile(r"\*\*|__|~~|`+|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 _BLANKS = re.compile(r"\n{3,}")
 
 
 def plain_text_from_markdown(text: str | None) -> str | None:
-    """Report text (AIID stores markdown) reduced to the words, for search and NLP."""
+    """Report text (AIID stores markdown) reduced to the words, for search and NLP.
+
+    Each rewrite runs only when its marker character occurs: most report texts carry little
+    markdown, and this runs once per report of a million-report import.
+    """
     if text is None:
         return None
-    out = _MD_IMAGE.sub(r"\1", text)
-    out = _MD_LINK.sub(r"\1", out)
-    out = _MD_QUOTE.sub("", out)
-    out = _MD_MARKUP.sub(lambda m: m.group(1) or "", out)
-    return _BLANKS.sub("\n\n", out).strip()
+    out = text
+    if "](" in out:
+        out = _MD_LINK.sub(r"\1", _MD_IMAGE.sub(r"\1", out))
+    if "#" in out:
+        out = _MD_HEADING.sub("", out)
+    if ">" in out:
+        out = _MD_QUOTE.sub("", out)
+    if "*" in out or "_" in out or "`" in out or "~~" in out:
+        out = _MD_EMPHASIS.sub("", out)
+    if "\n\n\n" in out:
+        out = _BLANKS.sub("\n\n", out)
+    return out.strip()
 
 
 def name_from_slug(slug: str) -> str:

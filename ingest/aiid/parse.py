@@ -36,7 +36,7 @@ import operator
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, TypeVar
 
 import bson
 from bson.codec_options import CodecOptions, DatetimeConversion
@@ -82,6 +82,8 @@ __all__ = [
 # value every platform's C long accepts.
 csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
+R = TypeVar("R")
+
 _CHUNK: Final = 1 << 20
 _BOM: Final = b"\xef\xbb\xbf"
 # MongoDB refuses documents over 16 MiB, so a larger declared size means a corrupt length field,
@@ -113,7 +115,7 @@ _ROLE_COLUMNS: Final = (
     ("implicated_systems", EntityRole.IMPLICATED_SYSTEM),
 )
 
-INCIDENT_COLUMNS: Final = frozenset(
+_INCIDENT_COLUMNS: Final = frozenset(
     {
         "_id",
         "incident_id",
@@ -130,7 +132,7 @@ INCIDENT_COLUMNS: Final = frozenset(
         "epoch_date_modified",
     }
 )
-REPORT_COLUMNS: Final = frozenset(
+_REPORT_COLUMNS: Final = frozenset(
     {
         "_id",
         "incident_id",
@@ -163,8 +165,8 @@ REPORT_COLUMNS: Final = frozenset(
         "flag",
     }
 )
-DUPLICATE_COLUMNS: Final = frozenset({"_id", "duplicate_incident_number", "true_incident_number"})
-SUBMISSION_COLUMNS: Final = frozenset(
+_DUPLICATE_COLUMNS: Final = frozenset({"_id", "duplicate_incident_number", "true_incident_number"})
+_SUBMISSION_COLUMNS: Final = frozenset(
     {
         "_id",
         "authors",
@@ -185,7 +187,7 @@ SUBMISSION_COLUMNS: Final = frozenset(
         "url",
     }
 )
-QUICKADD_COLUMNS: Final = frozenset(
+_QUICKADD_COLUMNS: Final = frozenset(
     {"_id", "incident_id", "url", "date_submitted", "source_domain"}
 )
 
@@ -233,10 +235,10 @@ def _document(name: str, number: int) -> Iterator[None]:
 
 
 def _records_from_rows(
-    rows: Iterable[tuple[int, Any]],
+    rows: Iterable[tuple[int, dict[str, str]]],
     name: str,
-    convert: Callable[[Any], Any],
-) -> Iterator[Any]:
+    convert: Callable[[dict[str, str]], R],
+) -> Iterator[R]:
     for number, row in rows:
         try:
             yield convert(row)
@@ -447,17 +449,18 @@ def _check_columns(header: list[str], known: Collection[str], name: str) -> None
             )
 
 
-def _picked_rows(
+def _fixed_records(
     stream: BinaryIO,
     name: str,
     known: Collection[str],
     wanted: tuple[str, ...],
     required: Collection[str],
-) -> Iterator[tuple[int, tuple[str, ...]]]:
-    """Rows of a fixed-schema CSV as tuples of the ``wanted`` columns, in that order.
+    convert: Callable[[tuple[str, ...]], R],
+) -> Iterator[R]:
+    """Convert the rows of a fixed-schema CSV, each as the tuple of its ``wanted`` columns.
 
     The hot path of reports and incidents: picking by index (one C call per row) instead of
-    building a dict per row. A wanted column the file lacks reads as "".
+    building a dict per row, in one generator. A wanted column the file lacks reads as "".
     """
     rows = _iter_fields(stream, name, known)
     _, columns = next(rows)
@@ -468,7 +471,12 @@ def _picked_rows(
     pick = operator.itemgetter(*(index.get(column, -1) for column in wanted))
     for number, fields in rows:
         fields.append("")  # what index -1, a missing column, reads
-        yield number, pick(fields)
+        try:
+            yield convert(pick(fields))
+        except _FieldError as exc:
+            raise SnapshotFormatError(name, number, str(exc)) from None
+        except ValidationError as exc:
+            raise SnapshotFormatError(name, number, _describe(exc)) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -718,8 +726,9 @@ def incidents_from_csv(stream: BinaryIO, name: str) -> Iterator[IncidentRecord]:
             ``title`` column, a bad number, date or JSON list.
     """
     required = ("incident_id", "title")
-    rows = _picked_rows(stream, name, INCIDENT_COLUMNS, _INCIDENT_PICK, required)
-    return _records_from_rows(rows, name, _incident_from_values)
+    return _fixed_records(
+        stream, name, _INCIDENT_COLUMNS, _INCIDENT_PICK, required, _incident_from_values
+    )
 
 
 def incident_from_document(doc: Mapping[str, Any], name: str, number: int) -> IncidentRecord:
@@ -863,8 +872,10 @@ def reports_from_csv(stream: BinaryIO, name: str) -> Iterator[ReportRecord]:
         SnapshotFormatError: see :func:`iter_csv_rows`; also an unknown column, an empty or
             non-numeric ``report_number``, a bad date, boolean or JSON list.
     """
-    rows = _picked_rows(stream, name, REPORT_COLUMNS, _REPORT_PICK, ("report_number",))
-    return _records_from_rows(rows, name, _report_from_values)
+    required = ("report_number",)
+    return _fixed_records(
+        stream, name, _REPORT_COLUMNS, _REPORT_PICK, required, _report_from_values
+    )
 
 
 def _doc_date(doc: Mapping[str, Any], field: str) -> dt.date | None:
@@ -969,8 +980,9 @@ def duplicates_from_csv(stream: BinaryIO, name: str) -> Iterator[DuplicateRecord
     Raises:
         SnapshotFormatError: see :func:`iter_csv_rows`; also a missing column or a bad number.
     """
-    rows = _picked_rows(stream, name, DUPLICATE_COLUMNS, _DUPLICATE_PICK, _DUPLICATE_PICK)
-    return _records_from_rows(rows, name, _duplicate_from_values)
+    return _fixed_records(
+        stream, name, _DUPLICATE_COLUMNS, _DUPLICATE_PICK, _DUPLICATE_PICK, _duplicate_from_values
+    )
 
 
 def duplicate_from_document(doc: Mapping[str, Any], name: str, number: int) -> DuplicateRecord:
@@ -1036,6 +1048,7 @@ def translation_from_document(doc: Mapping[str, Any], name: str, number: int) ->
 
 _SUBMISSION_PICK: Final = (
     "incident_id",
+    "incident_ids",
     "url",
     "source_domain",
     "title",
@@ -1055,6 +1068,7 @@ _SUBMISSION_PICK: Final = (
 def _submission_from_values(values: tuple[str, ...]) -> SubmissionRecord:
     (
         incident,
+        proposed,
         url,
         source_domain,
         title,
@@ -1069,6 +1083,9 @@ def _submission_from_values(values: tuple[str, ...]) -> SubmissionRecord:
         language,
         image_url,
     ) = values
+    if not incident and proposed:
+        # Newer submissions propose a list of incidents; the record keeps the first.
+        incident = next(iter(_json_list(proposed, "incident_ids")), "")
     return SubmissionRecord(
         kind="submission",
         incident_id=_optional_incident(incident, "incident_id"),
@@ -1102,8 +1119,9 @@ def submissions_from_csv(stream: BinaryIO, name: str) -> Iterator[SubmissionReco
     Raises:
         SnapshotFormatError: see :func:`iter_csv_rows`; also a bad number, date or JSON list.
     """
-    rows = _picked_rows(stream, name, SUBMISSION_COLUMNS, _SUBMISSION_PICK, ())
-    return _records_from_rows(rows, name, _submission_from_values)
+    return _fixed_records(
+        stream, name, _SUBMISSION_COLUMNS, _SUBMISSION_PICK, (), _submission_from_values
+    )
 
 
 def submission_from_document(doc: Mapping[str, Any], name: str, number: int) -> SubmissionRecord:
@@ -1175,8 +1193,9 @@ def quickadd_from_csv(stream: BinaryIO, name: str) -> Iterator[SubmissionRecord]
     Raises:
         SnapshotFormatError: see :func:`iter_csv_rows`; also a bad number or date.
     """
-    rows = _picked_rows(stream, name, QUICKADD_COLUMNS, _QUICKADD_PICK, ("url",))
-    return _records_from_rows(rows, name, _quickadd_from_values)
+    return _fixed_records(
+        stream, name, _QUICKADD_COLUMNS, _QUICKADD_PICK, ("url",), _quickadd_from_values
+    )
 
 
 def quickadd_from_document(doc: Mapping[str, Any], name: str, number: int) -> SubmissionRecord:
