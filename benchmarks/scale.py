@@ -329,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n[{db}] importing in a child process ...", flush=True)
             imported = run_import(url, snapshot, args.profile)
             imported["db_bytes"] = size()
+            imported["url"] = url
             print(f"[{db}] import done in {imported['wall_seconds']:,.1f} s; timing queries ...")
             queries = run_queries(url, args.repeat)
         results["databases"][db] = {"import": imported, "queries": queries}
@@ -368,7 +369,7 @@ def report(db: str, imported: dict[str, Any], queries: list[dict[str, Any]], rep
             ["database size after import (MB)", round(imported["db_bytes"] / 1e6, 1)],
         ],
     )
-    print("\nstages of the ingest:")
+    print("\nstages of the ingest (the last one also holds the final COMMIT):")
     print_table(
         ["stage", "seconds", "share"],
         [

@@ -64,7 +64,9 @@ def test_refuses_oversized_members(tmp_path: Path) -> None:
 
 
 def test_truncated_archive(tmp_path: Path) -> None:
-    archive = _tar(tmp_path / "full.tar.bz2", {f"m/{i}.csv": bytes(range(256)) * 400 for i in range(5)})
+    archive = _tar(
+        tmp_path / "full.tar.bz2", {f"m/{i}.csv": bytes(range(256)) * 400 for i in range(5)}
+    )
     data = archive.read_bytes()
     cut = tmp_path / "cut.tar.bz2"
     cut.write_bytes(data[: len(data) // 2])
