@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-__all__ = ["is_search_object", "search_rows"]
+__all__ = ["index_new_reports", "is_search_object", "last_report_pk", "search_rows"]
 
 _SQLITE_FTS_TABLES = ("incidents_fts", "reports_fts")
 _PG_COLUMN = "search_vector"
@@ -28,6 +28,28 @@ def is_search_object(name: str | None, type_: str) -> bool:
     if type_ == "index":
         return name in ("ix_incidents_search", "ix_reports_search")
     return False
+
+
+def last_report_pk(conn: Connection) -> int:
+    """The highest report primary key so far; pass it to :func:`index_new_reports` later."""
+    return int(conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM reports")).scalar_one())
+
+
+def index_new_reports(conn: Connection, after_pk: int) -> None:
+    """Add reports with a primary key above `after_pk` to the SQLite full-text index.
+
+    SQLite has no insert trigger on reports (see migration 0001): every code path that inserts
+    reports calls this in the same transaction. PostgreSQL's generated column needs nothing.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    conn.execute(
+        text(
+            "INSERT INTO reports_fts(rowid, title, plain_text) "
+            "SELECT id, title, plain_text FROM reports WHERE id > :after ORDER BY id"
+        ),
+        {"after": after_pk},
+    )
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -54,6 +54,7 @@ from incidentdb._records import (
     TaxonomyRecord,
     TranslationRecord,
 )
+from incidentdb._search import index_new_reports, last_report_pk
 from incidentdb._text import canonical_url, name_from_slug, plain_text_from_markdown
 
 __all__ = ["IngestWriter"]
@@ -113,24 +114,27 @@ class _Bulk:
             return f"{self.mark}::json"
         return self.mark
 
-    def _converters(self, table: Table, columns: Sequence[str]) -> list[Any]:
-        out: list[Any] = []
-        for name in columns:
+    def _converters(self, table: Table, columns: Sequence[str]) -> list[tuple[int, Any]]:
+        """(position, function) for the columns whose values the driver cannot take as they are."""
+        out: list[tuple[int, Any]] = []
+        for position, name in enumerate(columns):
             kind = table.c[name].type
             if isinstance(kind, JSON):
-                out.append(_json_text)
+                out.append((position, _json_text))
             elif self.sqlite and isinstance(kind, DateTime):
-                out.append(_sqlite_datetime)
+                out.append((position, _SqliteDatetime()))
             elif self.sqlite and isinstance(kind, Date):
-                out.append(_sqlite_date)
-            else:
-                out.append(None)
+                out.append((position, _sqlite_date))
         return out
 
-    def _convert(self, converters: list[Any], row: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(
-            v if f is None or v is None else f(v) for f, v in zip(converters, row, strict=True)
-        )
+    @staticmethod
+    def _convert(converters: list[tuple[int, Any]], row: Sequence[Any]) -> list[Any]:
+        values = list(row)
+        for position, convert in converters:
+            value = values[position]
+            if value is not None:
+                values[position] = convert(value)
+        return values
 
     def insert(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
@@ -138,7 +142,7 @@ class _Bulk:
         marks = ", ".join(self._placeholder(table, c) for c in columns)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
         conv = self._converters(table, columns)
-        self.conn.exec_driver_sql(sql, [self._convert(conv, r) for r in rows])
+        self.conn.exec_driver_sql(sql, [tuple(self._convert(conv, r)) for r in rows])
 
     def update(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Rows hold the new values of `columns`, then the primary key."""
@@ -146,11 +150,13 @@ class _Bulk:
             return
         sets = ", ".join(f"{c} = {self._placeholder(table, c)}" for c in columns)
         sql = f"UPDATE {table.name} SET {sets} WHERE id = {self.mark}"
-        conv = [*self._converters(table, columns), None]
-        self.conn.exec_driver_sql(sql, [self._convert(conv, r) for r in rows])
+        conv = self._converters(table, columns)
+        self.conn.exec_driver_sql(sql, [tuple(self._convert(conv, r)) for r in rows])
 
 
 def _json_text(value: Any) -> str:
+    if not value:
+        return "[]" if isinstance(value, list) else json.dumps(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -158,9 +164,17 @@ def _sqlite_date(value: dt.date) -> str:
     return value.isoformat()
 
 
-def _sqlite_datetime(value: dt.datetime) -> str:
-    # The format SQLAlchemy's SQLite DateTime type writes and parses.
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+class _SqliteDatetime:
+    """The format SQLAlchemy's SQLite DateTime type writes and parses; a batch shares one
+    timestamp, so the last conversion is remembered."""
+
+    def __init__(self) -> None:
+        self._last: tuple[dt.datetime | None, str] = (None, "")
+
+    def __call__(self, value: dt.datetime) -> str:
+        if value is not self._last[0]:
+            self._last = (value, value.strftime("%Y-%m-%d %H:%M:%S.%f"))
+        return self._last[1]
 
 
 class IngestWriter:
@@ -457,7 +471,10 @@ class IngestWriter:
                     counts["unchanged"] += 1
                 else:
                     changed.append((*values, now, current[0]))
-            bulk.insert(reports_t, [*REPORT_COLUMNS, "created_at", "updated_at"], new)
+            if new:
+                before = last_report_pk(self.conn)
+                bulk.insert(reports_t, [*REPORT_COLUMNS, "created_at", "updated_at"], new)
+                index_new_reports(self.conn, before)
             bulk.update(reports_t, [*REPORT_COLUMNS, "updated_at"], changed)
             if new:
                 counts["added"] += len(new)
@@ -480,6 +497,7 @@ class IngestWriter:
             # The incident names reports this snapshot does not carry: keep the link with a
             # stub that a later import (with reports.csv or reports.bson) fills in.
             now = _now()
+            before = last_report_pk(self.conn)
             self.conn.execute(
                 insert(reports_t),
                 [
@@ -487,6 +505,7 @@ class IngestWriter:
                     for n in missing
                 ],
             )
+            index_new_reports(self.conn, before)
             for chunk in _batches(missing, BATCH):
                 rows = self.conn.execute(
                     select(reports_t.c.report_number, reports_t.c.id).where(
@@ -568,25 +587,18 @@ class IngestWriter:
         entity_pks = self._entity_pk_map(
             slug for rec in records.values() for slugs in rec.entities.values() for slug in slugs
         )
-        links, roles = [], []
+        links: list[tuple[int, int]] = []
+        roles: list[tuple[int, int, str, int]] = []
         for iid, rec in records.items():
             ipk = pk_of[iid]
             for report_pk in dict.fromkeys(report_pks[n] for n in rec.report_numbers):
-                links.append({"incident_pk": ipk, "report_pk": report_pk})
+                links.append((ipk, report_pk))
             for role, slugs in rec.entities.items():
                 for position, slug in enumerate(dict.fromkeys(slugs)):
-                    roles.append(
-                        {
-                            "incident_pk": ipk,
-                            "entity_pk": entity_pks[slug],
-                            "role": str(role),
-                            "position": position,
-                        }
-                    )
-        if links:
-            self.conn.execute(insert(links_t), links)
-        if roles:
-            self.conn.execute(insert(roles_t), roles)
+                    roles.append((ipk, entity_pks[slug], str(role), position))
+        bulk = _Bulk(self.conn)
+        bulk.insert(links_t, ["incident_pk", "report_pk"], links)
+        bulk.insert(roles_t, ["incident_pk", "entity_pk", "role", "position"], roles)
 
     # -- classifications -----------------------------------------------------------------------
 
@@ -614,45 +626,50 @@ class IngestWriter:
         ):
             existing[(ipk, ns)].add(h)
         imported_kinds = [str(SourceKind.IMPORTED_HUMAN), str(SourceKind.IMPORTED_MACHINE)]
+        stale: list[tuple[int, str]] = []
+        docs_out: list[tuple[Any, ...]] = []
+        rows_out: list[tuple[Any, ...]] = []
         for (ipk, namespace), docs in grouped.items():
             stored = existing.get((ipk, namespace))
             if stored == set(docs):
                 counts["unchanged"] += 1
                 continue
             if stored:
-                self.conn.execute(
-                    delete(imported_t).where(
-                        imported_t.c.incident_pk == ipk, imported_t.c.namespace == namespace
-                    )
-                )
-                self.conn.execute(
-                    delete(class_t).where(
-                        class_t.c.incident_pk == ipk,
-                        class_t.c.namespace == namespace,
-                        class_t.c.source_kind.in_(imported_kinds),
-                    )
-                )
+                stale.append((ipk, namespace))
                 counts["updated"] += 1
             else:
                 counts["added"] += 1
+            for doc_hash, rec in docs.items():
+                docs_out.append(
+                    (
+                        ipk,
+                        namespace,
+                        str(rec.source_kind),
+                        rec.published,
+                        rec.notes,
+                        rec.attributes,
+                        doc_hash,
+                    )
+                )
+                rows_out.extend(_classification_rows(ipk, rec))
+        for ipk, namespace in stale:
             self.conn.execute(
-                insert(imported_t),
-                [
-                    {
-                        "incident_pk": ipk,
-                        "namespace": namespace,
-                        "source_kind": str(rec.source_kind),
-                        "published": rec.published,
-                        "notes": rec.notes,
-                        "attributes": rec.attributes,
-                        "doc_hash": doc_hash,
-                    }
-                    for doc_hash, rec in docs.items()
-                ],
+                delete(imported_t).where(
+                    imported_t.c.incident_pk == ipk, imported_t.c.namespace == namespace
+                )
             )
-            rows = [row for rec in docs.values() for row in _classification_rows(ipk, rec)]
-            if rows:
-                self.conn.execute(insert(class_t), rows)
+            self.conn.execute(
+                delete(class_t).where(
+                    class_t.c.incident_pk == ipk,
+                    class_t.c.namespace == namespace,
+                    class_t.c.source_kind.in_(imported_kinds),
+                )
+            )
+        bulk = _Bulk(self.conn)
+        for chunk in _batches(docs_out, BATCH):
+            bulk.insert(imported_t, _IMPORTED_COLUMNS, chunk)
+        for chunk in _batches(rows_out, BATCH * 5):
+            bulk.insert(class_t, _CLASSIFICATION_COLUMNS, chunk)
 
     # -- submissions and translations ----------------------------------------------------------
 
@@ -780,22 +797,46 @@ def _report_values(rec: ReportRecord) -> tuple[Any, ...]:
     )
 
 
-def _classification_rows(incident_pk: int, rec: ClassificationRecord) -> Iterator[dict[str, Any]]:
+_IMPORTED_COLUMNS = (
+    "incident_pk",
+    "namespace",
+    "source_kind",
+    "published",
+    "notes",
+    "attributes",
+    "doc_hash",
+)
+_CLASSIFICATION_COLUMNS = (
+    "incident_pk",
+    "namespace",
+    "attribute",
+    "value",
+    "value_index",
+    "source_kind",
+    "published",
+    "created_at",
+)
+
+
+def _classification_rows(incident_pk: int, rec: ClassificationRecord) -> Iterator[tuple[Any, ...]]:
+    """_CLASSIFICATION_COLUMNS rows: one per value, lists exploded in order, empties left out."""
+    now = _now()
     for attribute, value in rec.attributes.items():
         values = value if isinstance(value, list) else [value]
         for index, item in enumerate(values):
             text = _value_text(item)
             if text is None or text == "":
                 continue
-            yield {
-                "incident_pk": incident_pk,
-                "namespace": rec.namespace,
-                "attribute": attribute,
-                "value": text,
-                "value_index": index,
-                "source_kind": str(rec.source_kind),
-                "published": rec.published,
-            }
+            yield (
+                incident_pk,
+                rec.namespace,
+                attribute,
+                text,
+                index,
+                str(rec.source_kind),
+                rec.published,
+                now,
+            )
 
 
 def _resolve_chains(pairs: dict[int, int], note: Any) -> dict[int, int]:

@@ -183,6 +183,8 @@ def test_missing_reports_become_stubs_that_a_later_import_fills(db_url: str) -> 
         assert filled.counts["reports"] == {"updated": 4}
         assert not any(r["is_stub"] for r in store.get_incident(1)["reports"])
         assert store.stats()["totals"]["report_stubs"] == 0
+        # The filled-in text is searchable (the stub was indexed empty, then updated).
+        assert [h["best_report"] for h in store.search("bereavement")] == [1]
 
 
 def test_duplicates_never_appear_and_chains_resolve(db_url: str) -> None:
