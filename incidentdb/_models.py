@@ -90,7 +90,7 @@ class Report(Base):
     inputs_outputs: Mapped[list[Any]] = mapped_column(JSON, default=list)
     editor_notes: Mapped[str | None] = mapped_column(Text)
     # True while only an incident's report list has named this report: its content is unknown.
-    is_stub: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_stub: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     content_hash: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
@@ -135,7 +135,10 @@ class IncidentEntity(Base):
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_incident_entities_entity_role", "entity_pk", "role"),)
+    # role first: "top deployers" scans one role; entity lookups within a role use it too.
+    __table_args__ = (
+        Index("ix_incident_entities_role_entity", "role", "entity_pk", "incident_pk"),
+    )
 
 
 class Taxonomy(Base):
@@ -176,6 +179,8 @@ class Classification(Base):
     __table_args__ = (
         Index("ix_classifications_incident_ns", "incident_pk", "namespace"),
         Index("ix_classifications_ns_attr_value", "namespace", "attribute", "value"),
+        # Coverage statistics count distinct incidents per namespace and kind from this alone.
+        Index("ix_classifications_ns_kind_incident", "namespace", "source_kind", "incident_pk"),
     )
 
 

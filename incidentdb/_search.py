@@ -61,56 +61,88 @@ def _sqlite_match(query: str) -> str:
     return " ".join(f'"{w}"' for w in words)
 
 
+# With a result limit, only this many best texts of each kind are ranked further: ranking every
+# text that contains a common word would cost seconds on a million reports.
+CANDIDATES_PER_RESULT = 25
+MIN_CANDIDATES = 500
+# With a result limit on SQLite, a word found in more texts than this is ranked among its most
+# recently stored matches only (FTS5 walks a term's matches newest first and stops there).
+SCAN_PER_QUERY = 20_000
+
+
 def search_rows(conn: Connection, query: str, limit: int | None) -> list[dict[str, Any]]:
     """Incidents ranked by how well they, or their reports, match `query`.
 
-    Each row: incident primary key, the best score (higher is better), and the number of the
-    best-matching report (None when the incident's own title or description matched best).
+    Each row: incident primary key, the best score (higher is better), the number of the
+    best-matching report (None when the incident's own title or description matched best), and
+    how many of the ranked texts matched. With a `limit`, the best max(500, 25 × limit)
+    incident texts and report texts are the candidates, and on SQLite a very common word is
+    ranked among its newest 20,000 matches (see SCAN_PER_QUERY): exact for selective queries,
+    fast for all.
     """
     if not _WORD.search(query):
         return []
-    lim = "" if limit is None else "LIMIT :limit"
+    candidates = -1 if limit is None else max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * limit)
+    params: dict[str, Any] = {
+        "k": candidates,
+        "scan": -1 if limit is None else max(SCAN_PER_QUERY, candidates),
+        "limit": -1 if limit is None else limit,
+    }
     if conn.dialect.name == "sqlite":
-        sql = f"""
-        WITH hits AS (
-            SELECT f.rowid AS incident_pk, -bm25(incidents_fts, 10.0, 5.0) AS score,
-                   NULL AS report_number
-            FROM incidents_fts f WHERE incidents_fts MATCH :q
+        params["q"] = _sqlite_match(query)
+        sql = """
+        WITH incident_hits AS (
+            SELECT incident_pk, s FROM (
+                SELECT rowid AS incident_pk, bm25(incidents_fts, 10.0, 5.0) AS s
+                FROM incidents_fts WHERE incidents_fts MATCH :q ORDER BY rowid DESC LIMIT :scan
+            ) ORDER BY s LIMIT :k
+        ), report_hits AS (
+            SELECT report_pk, s FROM (
+                SELECT rowid AS report_pk, bm25(reports_fts, 10.0, 1.0) AS s
+                FROM reports_fts WHERE reports_fts MATCH :q ORDER BY rowid DESC LIMIT :scan
+            ) ORDER BY s LIMIT :k
+        ), hits AS (
+            SELECT incident_pk, -s AS score, NULL AS report_pk FROM incident_hits
             UNION ALL
-            SELECT ir.incident_pk, -bm25(reports_fts, 10.0, 1.0) * 0.5 AS score, r.report_number
-            FROM reports_fts f
-            JOIN reports r ON r.id = f.rowid
-            JOIN incident_reports ir ON ir.report_pk = r.id
-            WHERE reports_fts MATCH :q
+            SELECT ir.incident_pk, -h.s * 0.5 AS score, h.report_pk
+            FROM report_hits h JOIN incident_reports ir ON ir.report_pk = h.report_pk
         ), ranked AS (
-            SELECT incident_pk, score, report_number,
+            SELECT incident_pk, score, report_pk,
                    ROW_NUMBER() OVER (PARTITION BY incident_pk ORDER BY score DESC) AS rn,
                    COUNT(*) OVER (PARTITION BY incident_pk) AS matches
             FROM hits
         )
-        SELECT incident_pk, score, report_number, matches FROM ranked WHERE rn = 1
-        ORDER BY score DESC, incident_pk {lim}"""
-        params: dict[str, Any] = {"q": _sqlite_match(query)}
+        SELECT ranked.incident_pk, ranked.score, r.report_number, ranked.matches
+        FROM ranked LEFT JOIN reports r ON r.id = ranked.report_pk
+        WHERE ranked.rn = 1
+        ORDER BY ranked.score DESC, ranked.incident_pk LIMIT :limit"""
     else:
-        sql = f"""
+        params["q"] = query
+        del params["scan"]
+        if limit is None:
+            params["k"] = None
+            params["limit"] = None
+        sql = """
         WITH q AS (SELECT websearch_to_tsquery('english', :q) AS query),
-        hits AS (
-            SELECT i.id AS incident_pk, ts_rank(i.search_vector, q.query) * 2 AS score,
-                   NULL::integer AS report_number
-            FROM incidents i, q WHERE i.search_vector @@ q.query
+        incident_hits AS (
+            SELECT i.id AS incident_pk, ts_rank(i.search_vector, q.query) AS s
+            FROM incidents i, q WHERE i.search_vector @@ q.query ORDER BY s DESC LIMIT :k
+        ), report_hits AS (
+            SELECT r.id AS report_pk, ts_rank(r.search_vector, q.query) AS s
+            FROM reports r, q WHERE r.search_vector @@ q.query ORDER BY s DESC LIMIT :k
+        ), hits AS (
+            SELECT incident_pk, s * 2 AS score, NULL::integer AS report_pk FROM incident_hits
             UNION ALL
-            SELECT ir.incident_pk, ts_rank(r.search_vector, q.query) AS score, r.report_number
-            FROM reports r JOIN incident_reports ir ON ir.report_pk = r.id, q
-            WHERE r.search_vector @@ q.query
+            SELECT ir.incident_pk, h.s AS score, h.report_pk
+            FROM report_hits h JOIN incident_reports ir ON ir.report_pk = h.report_pk
         ), ranked AS (
-            SELECT incident_pk, score, report_number,
+            SELECT incident_pk, score, report_pk,
                    ROW_NUMBER() OVER (PARTITION BY incident_pk ORDER BY score DESC) AS rn,
                    COUNT(*) OVER (PARTITION BY incident_pk) AS matches
             FROM hits
         )
-        SELECT incident_pk, score, report_number, matches FROM ranked WHERE rn = 1
-        ORDER BY score DESC, incident_pk {lim}"""
-        params = {"q": query}
-    if limit is not None:
-        params["limit"] = limit
+        SELECT ranked.incident_pk, ranked.score, r.report_number, ranked.matches
+        FROM ranked LEFT JOIN reports r ON r.id = ranked.report_pk
+        WHERE ranked.rn = 1
+        ORDER BY ranked.score DESC, ranked.incident_pk LIMIT :limit"""
     return [dict(row._mapping) for row in conn.execute(text(sql), params)]

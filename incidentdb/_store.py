@@ -491,20 +491,19 @@ class Store:
             ]
             top_entities = {}
             for role in ("deployer", "developer"):
+                # Counted from the (role, entity, incident) index alone; names joined to the top.
+                counted = (
+                    select(roles_t.c.entity_pk, func.count().label("n"))
+                    .where(roles_t.c.role == role)
+                    .group_by(roles_t.c.entity_pk)
+                    .subquery()
+                )
                 top_entities[role] = [
                     {"slug": slug, "name": name, "incidents": n}
                     for slug, name, n in conn.execute(
-                        select(
-                            entities_t.c.slug,
-                            entities_t.c.name,
-                            func.count(distinct(roles_t.c.incident_pk)).label("n"),
-                        )
-                        .join(roles_t, roles_t.c.entity_pk == entities_t.c.id)
-                        .where(roles_t.c.role == role)
-                        .group_by(entities_t.c.id, entities_t.c.slug, entities_t.c.name)
-                        .order_by(
-                            func.count(distinct(roles_t.c.incident_pk)).desc(), entities_t.c.slug
-                        )
+                        select(entities_t.c.slug, entities_t.c.name, counted.c.n)
+                        .join(counted, counted.c.entity_pk == entities_t.c.id)
+                        .order_by(counted.c.n.desc(), entities_t.c.slug)
                         .limit(top)
                     )
                 ]

@@ -160,6 +160,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_reports_source_domain"), ["source_domain"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_reports_is_stub"), ["is_stub"], unique=False)
 
     op.create_table(
         "sources",
@@ -233,6 +234,11 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_classifications_ns_attr_value", ["namespace", "attribute", "value"], unique=False
         )
+        batch_op.create_index(
+            "ix_classifications_ns_kind_incident",
+            ["namespace", "source_kind", "incident_pk"],
+            unique=False,
+        )
 
     op.create_table(
         "imported_classifications",
@@ -282,7 +288,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("incident_entities", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_incident_entities_entity_role", ["entity_pk", "role"], unique=False
+            "ix_incident_entities_role_entity", ["role", "entity_pk", "incident_pk"], unique=False
         )
 
     op.create_table(
@@ -345,11 +351,12 @@ def downgrade() -> None:
 
     op.drop_table("incident_reports")
     with op.batch_alter_table("incident_entities", schema=None) as batch_op:
-        batch_op.drop_index("ix_incident_entities_entity_role")
+        batch_op.drop_index("ix_incident_entities_role_entity")
 
     op.drop_table("incident_entities")
     op.drop_table("imported_classifications")
     with op.batch_alter_table("classifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_classifications_ns_kind_incident")
         batch_op.drop_index("ix_classifications_ns_attr_value")
         batch_op.drop_index("ix_classifications_incident_ns")
 
@@ -358,6 +365,7 @@ def downgrade() -> None:
     op.drop_table("submissions")
     op.drop_table("sources")
     with op.batch_alter_table("reports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reports_is_stub"))
         batch_op.drop_index(batch_op.f("ix_reports_source_domain"))
         batch_op.drop_index(batch_op.f("ix_reports_canonical_url"))
 
