@@ -154,10 +154,14 @@ class _Bulk:
         self.conn.exec_driver_sql(sql, [tuple(self._convert(conv, r)) for r in rows])
 
 
+# One encoder for every value: json.dumps with options builds a new encoder per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _json_text(value: Any) -> str:
-    if not value:
-        return "[]" if isinstance(value, list) else json.dumps(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if not value and isinstance(value, list):
+        return "[]"
+    return _JSON.encode(value)
 
 
 def _sqlite_date(value: dt.date) -> str:
