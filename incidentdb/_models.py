@@ -276,6 +276,8 @@ class IngestRun(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="running")
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # How recent the imported data is (a snapshot's date), when the source says.
+    source_date: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_ingest_runs_started_at", "started_at"),)
 

@@ -177,7 +177,9 @@ class Store:
             progress.done()
         outcome = "succeeded" if writer.changed else "unchanged"
         counts = writer.summary()
-        self._finish_run(run_id, outcome, counts, None, notes=writer.notes)
+        self._finish_run(
+            run_id, outcome, counts, None, notes=writer.notes, source_date=writer.source_date
+        )
         return IngestResult(
             run_id=run_id,
             ingester=ingester,
@@ -218,12 +220,14 @@ class Store:
         counts: dict[str, Any],
         error: str | None,
         notes: list[str] | None = None,
+        source_date: dt.datetime | None = None,
     ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 update(runs_t)
                 .where(runs_t.c.id == run_id)
                 .values(
+                    source_date=source_date,
                     outcome=outcome,
                     finished_at=_now(),
                     counts={**counts, **({"notes": notes} if notes else {})},
@@ -241,6 +245,7 @@ class Store:
                 runs_t.c.started_at,
                 runs_t.c.finished_at,
                 runs_t.c.outcome,
+                runs_t.c.source_date,
                 runs_t.c.counts,
                 runs_t.c.error,
             )

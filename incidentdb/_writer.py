@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    func,
     insert,
     select,
     update,
@@ -36,6 +37,7 @@ from incidentdb._models import (
     Incident,
     IncidentEntity,
     IncidentReport,
+    IngestRun,
     Report,
     ReportTranslation,
     Submission,
@@ -72,6 +74,7 @@ imported_t = table_of(ImportedClassification)
 dups_t = table_of(Duplicate)
 subs_t = table_of(Submission)
 trans_t = table_of(ReportTranslation)
+runs_t = table_of(IngestRun)
 
 # Large enough to amortise round trips, small enough for SQLite's bound-parameter limit.
 BATCH = 2000
@@ -194,6 +197,8 @@ class IngestWriter:
         self.notes: list[str] = []
         self._entity_pks: dict[str, int] | None = None
         self._canonical: dict[int, int] | None = None
+        # Set by an ingester that knows how recent its data is; recorded with the run.
+        self.source_date: dt.datetime | None = None
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -206,6 +211,14 @@ class IngestWriter:
 
     def summary(self) -> dict[str, dict[str, int]]:
         return {kind: dict(sorted(c.items())) for kind, c in sorted(self.counts.items())}
+
+    def latest_source_date(self, ingester: str) -> dt.datetime | None:
+        """The newest data date of earlier successful runs of `ingester`."""
+        return self.conn.execute(
+            select(func.max(runs_t.c.source_date)).where(
+                runs_t.c.ingester == ingester, runs_t.c.outcome.in_(("succeeded", "unchanged"))
+            )
+        ).scalar()
 
     def note(self, message: str) -> None:
         """Record something the user should know (shown in the run summary)."""

@@ -51,10 +51,15 @@ def report_result(app: AppContext, result: IngestResult, fmt: str) -> None:
 
 @ingest.command("aiid")
 @click.argument("source")
+@click.option(
+    "--allow-older",
+    is_flag=True,
+    help="Import even if a newer snapshot was imported before (its records get replaced).",
+)
 @format_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress or messages on stderr.")
 @pass_app
-def aiid(app: AppContext, source: str, fmt: str, quiet: bool) -> None:
+def aiid(app: AppContext, source: str, allow_older: bool, fmt: str, quiet: bool) -> None:
     """Import an AI Incident Database snapshot (ingester aiid.v1).
 
     SOURCE is a backup-YYYYMMDDHHMMSS.tar.bz2 file, an extracted mongodump_full_snapshot/
@@ -62,7 +67,7 @@ def aiid(app: AppContext, source: str, fmt: str, quiet: bool) -> None:
     written, and a failed import leaves the store as it was.
     """
     app.quiet = app.quiet or quiet
-    result = app.store().ingest("aiid.v1", source, progress=app.progress())
+    result = app.store().ingest("aiid.v1", source, progress=app.progress(), allow_older=allow_older)
     report_result(app, result, fmt)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from incidentdb import IngestWriter, Progress, TaxonomyRecord
+from incidentdb import IngestError, IngestWriter, Progress, TaxonomyRecord
 from ingest.aiid.fetch import open_snapshot_folder
 from ingest.aiid.snapshot import Snapshot
 
@@ -13,9 +13,17 @@ __all__ = ["AiidIngester"]
 
 
 class AiidIngester:
-    """Imports an AI Incident Database snapshot, every export generation from 2021 on."""
+    """Imports an AI Incident Database snapshot, every export generation from 2021 on.
+
+    Args:
+        allow_older: import a snapshot older than one already imported. Its records replace
+            the newer ones it also holds, so this is refused unless asked for.
+    """
 
     name = "aiid.v1"
+
+    def __init__(self, allow_older: bool = False) -> None:
+        self.allow_older = allow_older
 
     @contextmanager
     def open(self, source: str, progress: Progress) -> Iterator[Snapshot]:
@@ -23,6 +31,15 @@ class AiidIngester:
             yield Snapshot(folder)
 
     def load(self, snapshot: Snapshot, writer: IngestWriter, progress: Progress) -> None:
+        taken = snapshot.taken_at
+        newest = writer.latest_source_date(self.name)
+        if taken is not None and newest is not None and taken < newest and not self.allow_older:
+            raise IngestError(
+                f"this snapshot ({taken:%Y-%m-%d}) is older than one already imported "
+                f"({newest:%Y-%m-%d}); importing it would replace newer records with older ones",
+                hint="Pass --allow-older to import it anyway.",
+            )
+        writer.source_date = taken
         # Order matters: names before the incidents that use them, duplicates before incidents
         # (merged ids are skipped), reports before incidents (links find them), incidents before
         # the classifications that point at them.

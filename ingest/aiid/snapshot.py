@@ -12,12 +12,15 @@ where the CSV export keeps a fixed subset of columns.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO, Final, TypeVar
+
+from bson import ObjectId
 
 from incidentdb._errors import SnapshotFormatError, SourceError
 from incidentdb._records import (
@@ -73,6 +76,7 @@ _CSV_COLLECTIONS: Final = frozenset(
 )
 _TRANSLATED_REPORTS: Final = re.compile(r"^reports_[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)?$")
 _HEADER_BYTES: Final = 64 * 1024
+_OBJECT_ID: Final = re.compile(r"ObjectId\(([0-9a-fA-F]{24})\)")
 
 
 class Snapshot:
@@ -145,6 +149,35 @@ class Snapshot:
         if self._found.has_main_dump:
             return "2025"
         return "unknown"
+
+    @cached_property
+    def taken_at(self) -> dt.datetime | None:
+        """When the snapshot was taken, as far as its content tells: the creation time of its
+        newest incident (MongoDB ObjectIds carry one). None without incidents.
+
+        A cheap pre-pass over the incidents' ``_id`` column only; malformed rows are left for
+        the real parse to report.
+        """
+        path = self._found.files.get("incidents")
+        if path is None:
+            return None
+        newest = 0
+        try:
+            if path.suffix == ".bson":
+                with path.open("rb") as stream:
+                    for document in iter_bson_documents(stream, self._name(path)):
+                        oid = document.get("_id")
+                        if isinstance(oid, ObjectId):
+                            newest = max(newest, int(oid.generation_time.timestamp()))
+            else:
+                with path.open(encoding="utf-8", errors="replace", newline="") as text:
+                    for row in csv.DictReader(text):
+                        match = _OBJECT_ID.fullmatch((row.get("_id") or "").strip())
+                        if match:
+                            newest = max(newest, int(match.group(1)[:8], 16))
+        except (SnapshotFormatError, csv.Error):
+            return None
+        return dt.datetime.fromtimestamp(newest, dt.UTC).replace(tzinfo=None) if newest else None
 
     def has(self, collection: str) -> bool:
         """Whether the snapshot holds ``collection`` ("classifications" counts any of them)."""

@@ -322,6 +322,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("counts", sa.JSON(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("source_date", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["source_pk"],
             ["sources.id"],

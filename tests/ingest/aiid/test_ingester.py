@@ -12,7 +12,7 @@ from pathlib import Path
 import bson
 import pytest
 
-from incidentdb import ArchiveError, SnapshotFormatError, SourceError, Store
+from incidentdb import ArchiveError, IngestError, SnapshotFormatError, SourceError, Store
 
 INCIDENTS_CSV = (
     "_id,incident_id,date,reports,Alleged deployer of AI system,"
@@ -133,3 +133,24 @@ def test_bad_row_rolls_back_everything(db_url: str, snapshot: Path, tmp_path: Pa
 def test_missing_source_is_a_clear_error(sqlite_url: str, tmp_path: Path) -> None:
     with Store(sqlite_url) as store, pytest.raises(SourceError, match="no such file or folder"):
         store.ingest("aiid.v1", str(tmp_path / "nope.tar.bz2"))
+
+
+def _dated(incidents_csv: str, hex_time: str) -> str:
+    # The first 8 hex digits of an ObjectId are its creation time in seconds.
+    return incidents_csv.replace("ObjectId(00000000", f"ObjectId({hex_time}")
+
+
+def test_an_older_snapshot_is_refused_unless_allowed(db_url: str, tmp_path: Path) -> None:
+    newer = write_snapshot(tmp_path / "new", incidents=_dated(INCIDENTS_CSV, "69990000"))
+    older_csv = _dated(INCIDENTS_CSV, "60000000").replace("Airline chatbot invents", "Old title:")
+    older = write_snapshot(tmp_path / "old", incidents=older_csv)
+    with Store(db_url) as store:
+        store.ingest("aiid.v1", str(newer))
+        assert store.ingest_runs(limit=1)[0]["source_date"].year == 2026
+        with pytest.raises(
+            IngestError, match=r"\(2021-01-14\) is older than one already imported \(2026-02-21\)"
+        ):
+            store.ingest("aiid.v1", str(older))
+        assert store.get_incident(1)["title"] == "Airline chatbot invents refund policy"
+        result = store.ingest("aiid.v1", str(older), allow_older=True)
+        assert result.counts["incidents"] == {"updated": 1, "unchanged": 1}

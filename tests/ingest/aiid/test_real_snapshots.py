@@ -13,7 +13,7 @@ from pathlib import Path
 import bson
 import pytest
 
-from incidentdb import Store
+from incidentdb import IngestError, Store
 
 pytestmark = pytest.mark.shared
 
@@ -169,3 +169,10 @@ def test_2021_classifications_attach_to_imported_incidents(sqlite_url: str, aiid
         assert sum(counts.values()) == len(rows) - 2  # two incidents carry two documents each
         assert counts.get("skipped_missing_incident", 0) > 0
         assert result.counts["submissions"]["added"] > 0
+
+
+def test_2025_after_2026_is_refused(sqlite_url: str, aiid: Path) -> None:
+    with Store(sqlite_url) as store:
+        store.ingest("aiid.v1", str(aiid / GEN_2026))
+        with pytest.raises(IngestError, match=r"\(2025-02-10\) is older than .* \(2026-02-21\)"):
+            store.ingest("aiid.v1", str(aiid / GEN_2025))
