@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import sqlite3
 import statistics
@@ -9,9 +10,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-__all__ = ["machine", "median_min", "print_table", "time_calls"]
+__all__ = [
+    "check_code_unchanged",
+    "code_state",
+    "machine",
+    "median_min",
+    "print_table",
+    "time_calls",
+]
 
 
 def time_calls(call: Callable[[], Any], repeat: int, warmup: int = 1) -> list[float]:
@@ -79,3 +88,40 @@ def machine() -> dict[str, str]:
         "sqlite": sqlite3.sqlite_version,
         "platform": platform.platform(),
     }
+
+
+def code_state(root: Path) -> dict[str, Any]:
+    """The commit, the changed files, and a hash of the library's sources right now.
+
+    Other people edit the code while benchmarks run; comparing this at the start and the end of a
+    run tells whether every figure was measured on the same code.
+    """
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip()
+
+    digest = hashlib.sha256()
+    for package in ("incidentdb", "ingest"):
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dirty": git("status", "--porcelain", "--", "incidentdb", "ingest").splitlines(),
+        "sources_sha256": digest.hexdigest()[:16],
+    }
+
+
+def check_code_unchanged(root: Path, before: dict[str, Any]) -> dict[str, Any]:
+    """Print a warning when the library's sources changed since `before`; return the new state."""
+    after = code_state(root)
+    if after["sources_sha256"] != before["sources_sha256"]:
+        print(
+            f"WARNING: incidentdb/ or ingest/ changed during this run "
+            f"({before['commit']} {before['sources_sha256']} -> "
+            f"{after['commit']} {after['sources_sha256']}); the figures may mix two versions."
+        )
+    return after

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _util import machine, median_min, print_table
+from _util import check_code_unchanged, code_state, machine, median_min, print_table
 
 from incidentdb import SILENT, Store
 
@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with (data / "incidents.csv").open(newline="", encoding="utf-8") as handle:
         csv_rows = sum(1 for _ in csv.DictReader(handle))
+    root = Path(__file__).resolve().parents[1]
+    code = code_state(root)
     info = machine()
     print(f"AIID import benchmark: {data}")
     print(
@@ -128,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             with sqlite3.connect(su_db) as conn:
                 sqlite_utils_rows = conn.execute("SELECT count(*) FROM incidents").fetchone()[0]
 
+    print(f"code: commit {code['commit']}, changed files {code['dirty'] or 'none'}")
+    check_code_unchanged(root, code)
     print()
     print("What our import wrote (one run):")
     print_table(

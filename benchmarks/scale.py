@@ -39,9 +39,10 @@ from pathlib import Path
 from typing import Any
 
 import synth
-from _util import machine, median_min, print_table, time_calls
+from _util import check_code_unchanged, code_state, machine, median_min, print_table, time_calls
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 OUT = HERE / "out"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GOAL_RATE = 20_000
@@ -241,7 +242,7 @@ QUERIES = (
 
 
 def run_queries(url: str, repeat: int) -> list[dict[str, Any]]:
-    from incidentdb import Store
+    from incidentdb import Store  # already imported by main(), so the code of the run's start
 
     rows = []
     with Store(url, migrate=False) as store:
@@ -298,6 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         return child_import(*args.child_import, args.profile)
 
     OUT.mkdir(parents=True, exist_ok=True)
+    # Import the library now: the queries then run on the code as it is at the start.
+    import incidentdb  # noqa: F401
+
+    code = code_state(ROOT)
     info = machine()
     print(
         f"scale benchmark: {args.incidents:,} incidents, "
@@ -307,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         f"machine: {info['cpu']}, {info['nproc']} cores; Python {info['python']}; "
         f"SQLite {info['sqlite']}"
     )
+    print(f"code: commit {code['commit']}, changed files {code['dirty'] or 'none'}")
     snapshot = ensure_snapshot(args.incidents, args.reports, args.seed)
     tag = f"{args.incidents}-{args.reports}"
     dbs = ("sqlite", "postgres") if args.db == "both" else (args.db,)
@@ -315,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         "incidents": args.incidents,
         "reports": args.reports,
         "seed": args.seed,
+        "code": code,
         "databases": {},
     }
     for db in dbs:
@@ -328,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                 results["postgres_version"] = _pg_version(args.pg_url)
             print(f"\n[{db}] importing in a child process ...", flush=True)
             imported = run_import(url, snapshot, args.profile)
+            check_code_unchanged(ROOT, code)
             imported["db_bytes"] = size()
             imported["url"] = url
             print(f"[{db}] import done in {imported['wall_seconds']:,.1f} s; timing queries ...")
@@ -336,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         report(db, imported, queries, args.reports)
 
     summary(results, args.reports)
+    results["code_at_end"] = check_code_unchanged(ROOT, code)
     path = OUT / f"scale-{tag}-{int(time.time())}.json"
     path.write_text(json.dumps(results, indent=2, default=str))
     print(f"\nfigures saved to {path}")

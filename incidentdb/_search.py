@@ -55,10 +55,16 @@ def index_new_reports(conn: Connection, after_pk: int) -> None:
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def _sqlite_match(query: str) -> str:
+def _sqlite_match(query: str, *, any_word: bool) -> str:
     # Quote every word so user input can never be read as FTS5 syntax (AND, NEAR, column:…).
     words = _WORD.findall(query)
-    return " ".join(f'"{w}"' for w in words)
+    return (" OR " if any_word else " ").join(f'"{w}"' for w in words)
+
+
+def _postgres_query(query: str, *, any_word: bool) -> str:
+    # Words only, joined with & or |, so to_tsquery never sees user syntax.
+    words = _WORD.findall(query)
+    return (" | " if any_word else " & ").join(f"'{w}'" for w in words)
 
 
 # With a result limit, only this many best texts of each kind are ranked further: ranking every
@@ -73,6 +79,9 @@ SCAN_PER_QUERY = 20_000
 def search_rows(conn: Connection, query: str, limit: int | None) -> list[dict[str, Any]]:
     """Incidents ranked by how well they, or their reports, match `query`.
 
+    Texts holding every word of the query are found first; only when none does, texts holding
+    any of them are ranked instead (more matching words rank higher).
+
     Each row: incident primary key, the best score (higher is better), the number of the
     best-matching report (None when the incident's own title or description matched best), and
     how many of the ranked texts matched. With a `limit`, the best max(500, 25 × limit)
@@ -82,6 +91,15 @@ def search_rows(conn: Connection, query: str, limit: int | None) -> list[dict[st
     """
     if not _WORD.search(query):
         return []
+    rows = _search(conn, query, limit, any_word=False)
+    if not rows and len(_WORD.findall(query)) > 1:
+        rows = _search(conn, query, limit, any_word=True)
+    return rows
+
+
+def _search(
+    conn: Connection, query: str, limit: int | None, *, any_word: bool
+) -> list[dict[str, Any]]:
     candidates = -1 if limit is None else max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * limit)
     params: dict[str, Any] = {
         "k": candidates,
@@ -89,7 +107,7 @@ def search_rows(conn: Connection, query: str, limit: int | None) -> list[dict[st
         "limit": -1 if limit is None else limit,
     }
     if conn.dialect.name == "sqlite":
-        params["q"] = _sqlite_match(query)
+        params["q"] = _sqlite_match(query, any_word=any_word)
         sql = """
         WITH incident_hits AS (
             SELECT incident_pk, s FROM (
@@ -117,13 +135,13 @@ def search_rows(conn: Connection, query: str, limit: int | None) -> list[dict[st
         WHERE ranked.rn = 1
         ORDER BY ranked.score DESC, ranked.incident_pk LIMIT :limit"""
     else:
-        params["q"] = query
+        params["q"] = _postgres_query(query, any_word=any_word)
         del params["scan"]
         if limit is None:
             params["k"] = None
             params["limit"] = None
         sql = """
-        WITH q AS (SELECT websearch_to_tsquery('english', :q) AS query),
+        WITH q AS (SELECT to_tsquery('english', :q) AS query),
         incident_hits AS (
             SELECT i.id AS incident_pk, ts_rank(i.search_vector, q.query) AS s
             FROM incidents i, q WHERE i.search_vector @@ q.query ORDER BY s DESC LIMIT :k

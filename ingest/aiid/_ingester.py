@@ -64,5 +64,21 @@ class AiidIngester:
         writer.submissions(snapshot.submissions())
         progress.stage("translations")
         writer.translations(snapshot.translations())
-        for name in snapshot.ignored:
-            writer.note(f"not imported: {name}")
+        modelled_elsewhere = [name for name in snapshot.ignored if not _is_metadata(name)]
+        if modelled_elsewhere:
+            writer.note(
+                "not imported (incidentdb does not model these): " + ", ".join(modelled_elsewhere)
+            )
+        metadata = len(snapshot.ignored) - len(modelled_elsewhere)
+        if metadata:
+            writer.note(
+                f"skipped {metadata} metadata file(s) (mongodump metadata, licence, copies)"
+            )
+
+
+def _is_metadata(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return base.endswith((".metadata.json", ".decoded.json")) or base in (
+        "prelude.json",
+        "license.txt",
+    )

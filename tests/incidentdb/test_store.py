@@ -268,6 +268,8 @@ def test_search_ranks_incidents_by_their_text_and_reports(db_url: str) -> None:
         assert [h["incident_id"] for h in hits] == [2]
         assert hits[0]["best_report"] == 3
         assert store.search("zeppelin") == []
+        # No text holds every word: texts holding any of them are ranked instead.
+        assert [h["incident_id"] for h in store.search("refund zeppelin")] == [1]
         assert store.search('"; DROP TABLE incidents; --') == []
 
 
