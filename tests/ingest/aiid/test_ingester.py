@@ -154,3 +154,68 @@ def test_an_older_snapshot_is_refused_unless_allowed(db_url: str, tmp_path: Path
         assert store.get_incident(1)["title"] == "Airline chatbot invents refund policy"
         result = store.ingest("aiid.v1", str(older), allow_older=True)
         assert result.counts["incidents"] == {"updated": 1, "unchanged": 1}
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("bad_utf8", r"incidents\.csv, row 3: invalid UTF-8"),
+        ("unknown_header", r"incidents\.csv.*unknown column 'Severity'"),
+        ("corrupt_bson", r"aiidprod/entities\.bson, document 2"),
+        ("truncated_bson", r"aiidprod/entities\.bson, document 3"),
+    ],
+)
+def test_bad_input_names_the_place_and_writes_nothing(
+    db_url: str, tmp_path: Path, damage: str, message: str
+) -> None:
+    good = write_snapshot(tmp_path / "good")
+    bad = write_snapshot(tmp_path / "bad")
+    if damage == "bad_utf8":
+        data = (bad / "incidents.csv").read_bytes().replace(b"Coding agent", b"Coding \xff agent")
+        (bad / "incidents.csv").write_bytes(data)
+    elif damage == "unknown_header":
+        text = (bad / "incidents.csv").read_text(encoding="utf-8")
+        (bad / "incidents.csv").write_text(
+            text.replace(",title\n", ",Severity\n", 1), encoding="utf-8"
+        )
+    else:
+        path = bad / "aiidprod" / "entities.bson"
+        docs = [bson.encode({"entity_id": f"e{i}", "name": f"E {i}"}) for i in range(3)]
+        if damage == "corrupt_bson":
+            broken = bytearray(docs[1])
+            broken[4] = 0x19  # an element type BSON does not define
+            path.write_bytes(docs[0] + bytes(broken) + docs[2])
+        else:
+            path.write_bytes(docs[0] + docs[1] + docs[2][:-4])
+    with Store(db_url) as store:
+        store.ingest("aiid.v1", str(good))
+        before = store.schema_status()["tables"]
+        with pytest.raises(SnapshotFormatError, match=message):
+            store.ingest("aiid.v1", str(bad))
+        after = store.schema_status()["tables"]
+        assert {k: v for k, v in after.items() if k != "ingest_runs"} == {
+            k: v for k, v in before.items() if k != "ingest_runs"
+        }
+
+
+def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "incidentdb",
+            "--db",
+            str(tmp_path / "m.sqlite"),
+            "db",
+            "status",
+            "--format",
+            "csv",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "revision,(empty database)" in out
