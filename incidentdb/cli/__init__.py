@@ -13,6 +13,7 @@ from incidentdb.cli.incidents import incidents
 from incidentdb.cli.ingest import ingest
 from incidentdb.cli.search import search
 from incidentdb.cli.stats import stats
+from incidentdb.cli.taxonomy import taxonomy
 
 __all__ = ["cli", "main"]
 
@@ -52,7 +53,7 @@ def cli(ctx: click.Context, db_url: str | None, quiet: bool) -> None:
     ctx.call_on_close(app.close)
 
 
-for command in (db, ingest, incidents, search, stats, demo):
+for command in (db, ingest, incidents, search, stats, demo, taxonomy):
     cli.add_command(command)
 
 
