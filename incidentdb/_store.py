@@ -123,7 +123,7 @@ class Store:
     def schema_status(self) -> dict[str, Any]:
         """Current and newest schema revision and the row count of every table."""
         current = _engine.current_revision(self.engine)
-        head = _engine.head_revision()
+        head = _engine.SCHEMA_HEAD
         counts: dict[str, int | None] = {}
         with self.engine.connect() as conn:
             for name, model in COUNTED_TABLES.items():

@@ -275,9 +275,10 @@ class IngestWriter:
         pks = self._entities()
         missing = sorted({s for s in slugs if s not in pks})
         if missing:
-            self.conn.execute(
-                insert(entities_t),
-                [{"slug": s, "name": name_from_slug(s), "name_known": False} for s in missing],
+            _Bulk(self.conn).insert(
+                entities_t,
+                ["slug", "name", "name_known"],
+                [(s, name_from_slug(s), False) for s in missing],
             )
             rows = self.conn.execute(
                 select(entities_t.c.slug, entities_t.c.id).where(entities_t.c.slug.in_(missing))
@@ -515,12 +516,19 @@ class IngestWriter:
             # stub that a later import (with reports.csv or reports.bson) fills in.
             now = _now()
             before = last_report_pk(self.conn)
-            self.conn.execute(
-                insert(reports_t),
+            _Bulk(self.conn).insert(
+                reports_t,
                 [
-                    {"report_number": n, "is_stub": True, "created_at": now, "updated_at": now}
-                    for n in missing
+                    "report_number",
+                    "is_stub",
+                    "authors",
+                    "submitters",
+                    "tags",
+                    "inputs_outputs",
+                    "created_at",
+                    "updated_at",
                 ],
+                [(n, True, [], [], [], [], now, now) for n in missing],
             )
             index_new_reports(self.conn, before)
             for chunk in _batches(missing, BATCH):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from incidentdb import IngestError, IngestWriter, Progress, TaxonomyRecord
+from ingest._prefetch import prefetched
 from ingest.aiid.fetch import open_snapshot_folder
 from ingest.aiid.snapshot import Snapshot
 
@@ -55,7 +56,7 @@ class AiidIngester:
         progress.stage("duplicates")
         writer.duplicates(snapshot.duplicates())
         progress.stage("reports")
-        writer.reports(snapshot.reports())
+        writer.reports(prefetched(snapshot.reports()))
         progress.stage("incidents")
         writer.incidents(snapshot.incidents())
         progress.stage("classifications")

@@ -65,3 +65,9 @@ def test_a_newer_schema_is_refused(sqlite_url: str) -> None:
 def test_sqlite_store_uses_wal(sqlite_url: str) -> None:
     with Store(sqlite_url) as store, store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_schema_head_constant_matches_the_migrations() -> None:
+    from incidentdb._engine import SCHEMA_HEAD, head_revision
+
+    assert head_revision() == SCHEMA_HEAD
