@@ -103,25 +103,26 @@ def code_state(root: Path) -> dict[str, Any]:
         )
         return done.stdout.strip()
 
-    digest = hashlib.sha256()
-    for package in ("incidentdb", "ingest"):
-        for path in sorted((root / package).rglob("*.py")):
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
+    files = {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for package in ("incidentdb", "ingest")
+        for path in sorted((root / package).rglob("*.py"))
+    }
     return {
         "commit": git("rev-parse", "--short", "HEAD"),
         "dirty": git("status", "--porcelain", "--", "incidentdb", "ingest").splitlines(),
-        "sources_sha256": digest.hexdigest()[:16],
+        "files": files,
     }
 
 
 def check_code_unchanged(root: Path, before: dict[str, Any]) -> dict[str, Any]:
-    """Print a warning when the library's sources changed since `before`; return the new state."""
+    """Warn, naming the library files that changed since `before`; return the new state."""
     after = code_state(root)
-    if after["sources_sha256"] != before["sources_sha256"]:
+    old, new = before["files"], after["files"]
+    changed = sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
+    if changed:
         print(
-            f"WARNING: incidentdb/ or ingest/ changed during this run "
-            f"({before['commit']} {before['sources_sha256']} -> "
-            f"{after['commit']} {after['sources_sha256']}); the figures may mix two versions."
+            f"WARNING: changed during this run ({before['commit']} -> {after['commit']}): "
+            f"{', '.join(changed)}; the figures may mix two versions of these files."
         )
     return after

@@ -138,10 +138,12 @@ class _StageClock:
     def __init__(self) -> None:
         self.marks: list[tuple[str, float]] = []
         self.units: dict[str, int] = {}
+        self.memory: dict[str, dict[str, int | None]] = {}
 
     def stage(self, name: str, total: int | None = None) -> None:
         self.marks.append((name, time.perf_counter()))
         self.units.setdefault(name, 0)
+        self.memory[f"{name} start"] = _memory_kb()
 
     def advance(self, units: int = 1) -> None:
         if self.marks:
@@ -149,6 +151,7 @@ class _StageClock:
 
     def done(self) -> None:
         self.marks.append(("<end>", time.perf_counter()))
+        self.memory["end"] = _memory_kb()
 
     def seconds(self) -> dict[str, float]:
         spans: dict[str, float] = {}
@@ -187,22 +190,26 @@ def child_import(url: str, snapshot: str, profile: str | None) -> int:
             "close_seconds": finished - closing,
             "child_total_seconds": finished - importing,
             "stages": clock.seconds(),
-            "vm_hwm_kb": _vm_hwm_kb(),
+            "vm_hwm_kb": _memory_kb()["VmHWM"],
+            "memory_at_stages_kb": clock.memory,
         },
         sys.stdout,
     )
     return 0
 
 
-def _vm_hwm_kb() -> int | None:
+def _memory_kb() -> dict[str, int | None]:
+    """Current (VmRSS) and peak (VmHWM) resident memory of this process, in kB."""
+    found: dict[str, int | None] = {"VmRSS": None, "VmHWM": None}
     try:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
+                key = line.split(":", 1)[0]
+                if key in found:
+                    found[key] = int(line.split()[1])
     except OSError:
         pass
-    return None
+    return found
 
 
 def run_import(url: str, snapshot: Path, profile: str | None) -> dict[str, Any]:
@@ -386,6 +393,16 @@ def report(db: str, imported: dict[str, Any], queries: list[dict[str, Any]], rep
             for name, secs in imported["stages"].items()
         ],
     )
+    memory = imported.get("memory_at_stages_kb")
+    if memory:
+        print("\nresident memory of the child when each stage starts (MB):")
+        print_table(
+            ["point", "RSS", "peak so far"],
+            [
+                [point, round((m["VmRSS"] or 0) / 1024, 1), round((m["VmHWM"] or 0) / 1024, 1)]
+                for point, m in memory.items()
+            ],
+        )
     print("\ncounts:")
     print_table(
         ["kind", "counts"],

@@ -651,16 +651,37 @@ class IngestWriter:
         ):
             existing[(ipk, ns)].add(h)
         imported_kinds = [str(SourceKind.IMPORTED_HUMAN), str(SourceKind.IMPORTED_MACHINE)]
-        stale: list[tuple[int, str]] = []
+        bulk = _Bulk(self.conn)
         docs_out: list[tuple[Any, ...]] = []
         rows_out: list[tuple[Any, ...]] = []
-        for (ipk, namespace), docs in grouped.items():
+
+        def flush() -> None:
+            bulk.insert(imported_t, _IMPORTED_COLUMNS, docs_out)
+            bulk.insert(class_t, _CLASSIFICATION_COLUMNS, rows_out)
+            docs_out.clear()
+            rows_out.clear()
+
+        # Popping as we go lets the records go as soon as their rows are written: a snapshot of
+        # 100,000 classified incidents would otherwise hold every exploded row at once.
+        while grouped:
+            (ipk, namespace), docs = grouped.popitem()
             stored = existing.get((ipk, namespace))
             if stored == set(docs):
                 counts["unchanged"] += 1
                 continue
             if stored:
-                stale.append((ipk, namespace))
+                self.conn.execute(
+                    delete(imported_t).where(
+                        imported_t.c.incident_pk == ipk, imported_t.c.namespace == namespace
+                    )
+                )
+                self.conn.execute(
+                    delete(class_t).where(
+                        class_t.c.incident_pk == ipk,
+                        class_t.c.namespace == namespace,
+                        class_t.c.source_kind.in_(imported_kinds),
+                    )
+                )
                 counts["updated"] += 1
             else:
                 counts["added"] += 1
@@ -677,24 +698,9 @@ class IngestWriter:
                     )
                 )
                 rows_out.extend(_classification_rows(ipk, rec))
-        for ipk, namespace in stale:
-            self.conn.execute(
-                delete(imported_t).where(
-                    imported_t.c.incident_pk == ipk, imported_t.c.namespace == namespace
-                )
-            )
-            self.conn.execute(
-                delete(class_t).where(
-                    class_t.c.incident_pk == ipk,
-                    class_t.c.namespace == namespace,
-                    class_t.c.source_kind.in_(imported_kinds),
-                )
-            )
-        bulk = _Bulk(self.conn)
-        for chunk in _batches(docs_out, BATCH):
-            bulk.insert(imported_t, _IMPORTED_COLUMNS, chunk)
-        for chunk in _batches(rows_out, BATCH * 5):
-            bulk.insert(class_t, _CLASSIFICATION_COLUMNS, chunk)
+            if len(rows_out) >= BATCH * 5:
+                flush()
+        flush()
 
     # -- submissions and translations ----------------------------------------------------------
 
