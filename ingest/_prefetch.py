@@ -9,7 +9,6 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from typing import TypeVar
 
 __all__ = ["prefetched"]
@@ -19,7 +18,7 @@ T = TypeVar("T")
 _DONE = object()
 
 
-def prefetched(items: Iterable[T], *, batch: int = 2000, depth: int = 4) -> Iterator[T]:
+def prefetched(items: Iterable[T], *, batch: int = 1000, depth: int = 2) -> Iterator[T]:
     """Yield `items` in order, produced by a background thread up to `depth` batches ahead.
 
     An exception raised while producing is raised here, at the point in the sequence where it
@@ -39,14 +38,21 @@ def prefetched(items: Iterable[T], *, batch: int = 2000, depth: int = 4) -> Iter
         return False
 
     def produce() -> None:
+        chunk: list[T] = []
         try:
-            it = iter(items)
-            while chunk := list(islice(it, batch)):
-                if not put(chunk):
-                    return
+            for item in items:
+                chunk.append(item)
+                if len(chunk) == batch:
+                    if not put(chunk):
+                        return
+                    chunk = []
         except BaseException as exc:  # handed to the consumer, which re-raises it
+            if chunk:
+                put(chunk)
             put(exc)
             return
+        if chunk:
+            put(chunk)
         put(_DONE)
 
     worker = threading.Thread(target=produce, name="incidentdb-prefetch", daemon=True)
