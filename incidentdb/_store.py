@@ -28,6 +28,7 @@ from incidentdb._models import (
     Classification,
     Duplicate,
     Entity,
+    ImportedClassification,
     Incident,
     IncidentEntity,
     IncidentReport,
@@ -37,6 +38,7 @@ from incidentdb._models import (
     table_of,
 )
 from incidentdb._progress import SILENT, Progress
+from incidentdb._records import SourceKind
 from incidentdb._registry import ingesters
 from incidentdb._search import search_rows
 from incidentdb._writer import IngestWriter
@@ -52,6 +54,7 @@ class_t = table_of(Classification)
 runs_t = table_of(IngestRun)
 sources_t = table_of(Source)
 dups_t = table_of(Duplicate)
+imported_t = table_of(ImportedClassification)
 
 
 class Ingester(Protocol):
@@ -471,20 +474,24 @@ class Store:
 
     def stats(self, *, top: int = 10) -> dict[str, Any]:
         """Counts by year, top deployers and developers, and classification coverage."""
-        year = extract("year", incidents_t.c.date)
+        # On SQLite dates are ISO text: the first four characters are cheaper than strftime.
+        year: Any = (
+            func.substr(incidents_t.c.date, 1, 4)
+            if self.dialect == "sqlite"
+            else extract("year", incidents_t.c.date)
+        )
         with self.engine.connect() as conn:
+            # count(*) of a whole table is a b-tree count; stubs are few and indexed.
+            all_reports = conn.execute(select(func.count()).select_from(reports_t)).scalar_one()
+            stubs = conn.execute(
+                select(func.count()).select_from(reports_t).where(reports_t.c.is_stub.is_(True))
+            ).scalar_one()
             totals = {
                 "incidents": conn.execute(
                     select(func.count()).select_from(incidents_t)
                 ).scalar_one(),
-                "reports": conn.execute(
-                    select(func.count())
-                    .select_from(reports_t)
-                    .where(reports_t.c.is_stub.is_(False))
-                ).scalar_one(),
-                "report_stubs": conn.execute(
-                    select(func.count()).select_from(reports_t).where(reports_t.c.is_stub.is_(True))
-                ).scalar_one(),
+                "reports": all_reports - stubs,
+                "report_stubs": stubs,
                 "entities": conn.execute(select(func.count()).select_from(entities_t)).scalar_one(),
                 "duplicates": conn.execute(select(func.count()).select_from(dups_t)).scalar_one(),
             }
@@ -519,15 +526,7 @@ class Store:
                     "incidents": n,
                     "share": round(n / totals["incidents"], 4) if totals["incidents"] else 0.0,
                 }
-                for ns, kind, n in conn.execute(
-                    select(
-                        class_t.c.namespace,
-                        class_t.c.source_kind,
-                        func.count(distinct(class_t.c.incident_pk)),
-                    )
-                    .group_by(class_t.c.namespace, class_t.c.source_kind)
-                    .order_by(class_t.c.namespace, class_t.c.source_kind)
-                )
+                for ns, kind, n in sorted(self._coverage(conn))
             ]
         return {
             "totals": totals,
@@ -536,6 +535,27 @@ class Store:
             "top_developers": top_entities["developer"],
             "classification_coverage": coverage,
         }
+
+    @staticmethod
+    def _coverage(conn: Any) -> list[tuple[str, str, int]]:
+        """(namespace, source kind, classified incidents): imported documents, then our own."""
+        imported = conn.execute(
+            select(
+                imported_t.c.namespace,
+                imported_t.c.source_kind,
+                func.count(distinct(imported_t.c.incident_pk)),
+            ).group_by(imported_t.c.namespace, imported_t.c.source_kind)
+        ).all()
+        own = conn.execute(
+            select(
+                class_t.c.namespace,
+                class_t.c.source_kind,
+                func.count(distinct(class_t.c.incident_pk)),
+            )
+            .where(class_t.c.source_kind.in_((str(SourceKind.HUMAN), str(SourceKind.MODEL))))
+            .group_by(class_t.c.source_kind, class_t.c.namespace)
+        ).all()
+        return [(ns, kind, int(n)) for ns, kind, n in [*imported, *own]]
 
     def iter_incident_ids(self) -> Iterator[int]:
         with self.engine.connect() as conn:

@@ -235,8 +235,8 @@ def upgrade() -> None:
             "ix_classifications_ns_attr_value", ["namespace", "attribute", "value"], unique=False
         )
         batch_op.create_index(
-            "ix_classifications_ns_kind_incident",
-            ["namespace", "source_kind", "incident_pk"],
+            "ix_classifications_kind_ns_incident",
+            ["source_kind", "namespace", "incident_pk"],
             unique=False,
         )
 
@@ -264,6 +264,12 @@ def upgrade() -> None:
             name=op.f("uq_imported_classifications_incident_pk_namespace_doc_hash"),
         ),
     )
+    with op.batch_alter_table("imported_classifications", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_imported_classifications_ns_kind_incident",
+            ["namespace", "source_kind", "incident_pk"],
+            unique=False,
+        )
     op.create_table(
         "incident_entities",
         sa.Column("incident_pk", sa.Integer(), nullable=False),
@@ -355,9 +361,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_incident_entities_role_entity")
 
     op.drop_table("incident_entities")
+    with op.batch_alter_table("imported_classifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_imported_classifications_ns_kind_incident")
     op.drop_table("imported_classifications")
     with op.batch_alter_table("classifications", schema=None) as batch_op:
-        batch_op.drop_index("ix_classifications_ns_kind_incident")
+        batch_op.drop_index("ix_classifications_kind_ns_incident")
         batch_op.drop_index("ix_classifications_ns_attr_value")
         batch_op.drop_index("ix_classifications_incident_ns")
 
