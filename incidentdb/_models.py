@@ -41,7 +41,8 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
-def _now() -> dt.datetime:
+def utc_now() -> dt.datetime:
+    """Now in UTC, naive: the store keeps every timestamp in UTC without a zone."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
@@ -57,8 +58,8 @@ class Incident(Base):
     description: Mapped[str | None] = mapped_column(Text)
     editor_notes: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
 
     reports: Mapped[list[Report]] = relationship(
         secondary="incident_reports", back_populates="incidents", order_by="Report.report_number"
@@ -92,8 +93,8 @@ class Report(Base):
     # True while only an incident's report list has named this report: its content is unknown.
     is_stub: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     content_hash: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
 
     incidents: Mapped[list[Incident]] = relationship(
         secondary="incident_reports", back_populates="reports", order_by="Incident.incident_id"
@@ -174,7 +175,7 @@ class Classification(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     author: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
 
     __table_args__ = (
         Index("ix_classifications_incident_ns", "incident_pk", "namespace"),
@@ -267,8 +268,8 @@ class Source(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     locator: Mapped[str] = mapped_column(Text)
-    first_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
-    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
 
     __table_args__ = (UniqueConstraint("kind", "locator"),)
 
@@ -279,7 +280,7 @@ class IngestRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ingester: Mapped[str] = mapped_column(String(64))
     source_pk: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # running | succeeded | unchanged | failed
     outcome: Mapped[str] = mapped_column(String(16), default="running")
@@ -326,4 +327,5 @@ __all__ = [
     "Submission",
     "Taxonomy",
     "table_of",
+    "utc_now",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -36,6 +35,7 @@ from incidentdb._models import (
     Report,
     Source,
     table_of,
+    utc_now,
 )
 from incidentdb._progress import SILENT, Progress
 from incidentdb._records import SourceKind
@@ -82,10 +82,6 @@ class IngestResult:
     counts: dict[str, dict[str, int]]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Store:
@@ -208,7 +204,7 @@ class Store:
                 ).scalar_one()
             else:
                 conn.execute(
-                    update(sources_t).where(sources_t.c.id == source_pk).values(last_seen=_now())
+                    update(sources_t).where(sources_t.c.id == source_pk).values(last_seen=utc_now())
                 )
             return conn.execute(
                 insert(runs_t)
@@ -232,7 +228,7 @@ class Store:
                 .values(
                     source_date=source_date,
                     outcome=outcome,
-                    finished_at=_now(),
+                    finished_at=utc_now(),
                     counts={**counts, **({"notes": notes} if notes else {})},
                     error=error,
                 )
@@ -556,13 +552,6 @@ class Store:
             .group_by(class_t.c.source_kind, class_t.c.namespace)
         ).all()
         return [(ns, kind, int(n)) for ns, kind, n in [*imported, *own]]
-
-    def iter_incident_ids(self) -> Iterator[int]:
-        with self.engine.connect() as conn:
-            for (iid,) in conn.execute(
-                select(incidents_t.c.incident_id).order_by(incidents_t.c.incident_id)
-            ):
-                yield iid
 
 
 def _has_entity(role: str, who: str) -> Any:

@@ -43,6 +43,7 @@ from incidentdb._models import (
     Submission,
     Taxonomy,
     table_of,
+    utc_now,
 )
 from incidentdb._progress import SILENT, Progress
 from incidentdb._records import (
@@ -84,10 +85,6 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
     it = iter(items)
     while batch := list(islice(it, size)):
         yield batch
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _value_text(value: Any) -> str | None:
@@ -479,7 +476,7 @@ class IngestWriter:
                     ).where(reports_t.c.report_number.in_(list(rows)))
                 )
             }
-            now = _now()
+            now = utc_now()
             new, changed = [], []
             for number, values in rows.items():
                 current = existing.get(number)
@@ -514,7 +511,7 @@ class IngestWriter:
         if missing:
             # The incident names reports this snapshot does not carry: keep the link with a
             # stub that a later import (with reports.csv or reports.bson) fills in.
-            now = _now()
+            now = utc_now()
             before = last_report_pk(self.conn)
             _Bulk(self.conn).insert(
                 reports_t,
@@ -561,7 +558,7 @@ class IngestWriter:
                     ).where(incidents_t.c.incident_id.in_(list(rows)))
                 )
             }
-            now = _now()
+            now = utc_now()
             new, changed = [], []
             for iid, (rec, h) in rows.items():
                 row = {
@@ -851,7 +848,7 @@ _CLASSIFICATION_COLUMNS = (
 
 def _classification_rows(incident_pk: int, rec: ClassificationRecord) -> Iterator[tuple[Any, ...]]:
     """_CLASSIFICATION_COLUMNS rows: one per value, lists exploded in order, empties left out."""
-    now = _now()
+    now = utc_now()
     for attribute, value in rec.attributes.items():
         values = value if isinstance(value, list) else [value]
         for index, item in enumerate(values):
