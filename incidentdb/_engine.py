@@ -84,11 +84,21 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
+        event.listen(engine, "connect", _postgres_session)
+        return engine
     raise StoreError(
         f"unsupported database {parsed.get_backend_name()!r}",
         hint="Use a sqlite:/// or postgresql:// URL.",
     )
+
+
+def _postgres_session(dbapi_conn: Any, _record: Any) -> None:
+    # JIT compilation costs more than it saves on the short queries a store makes (measured:
+    # 0.7 s of JIT on a 10 ms search).
+    with dbapi_conn.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    dbapi_conn.commit()
 
 
 def _disable_pysqlite_transactions(dbapi_conn: Any, _record: Any) -> None:

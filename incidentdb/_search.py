@@ -71,9 +71,11 @@ def _postgres_query(query: str, *, any_word: bool) -> str:
 # text that contains a common word would cost seconds on a million reports.
 CANDIDATES_PER_RESULT = 25
 MIN_CANDIDATES = 500
-# With a result limit on SQLite, a word found in more texts than this is ranked among its most
-# recently stored matches only (FTS5 walks a term's matches newest first and stops there).
-SCAN_PER_QUERY = 20_000
+# With a result limit, a word found in more texts than this is ranked among its most recently
+# stored matches only (SQLite's FTS5 walks a term's matches newest first and stops there;
+# PostgreSQL walks the primary key backwards). Ranking every match of a common word would
+# cost seconds on a million reports.
+SCAN_PER_QUERY = 10_000
 
 
 def search_rows(conn: Connection, query: str, limit: int | None) -> list[dict[str, Any]]:
@@ -85,8 +87,8 @@ def search_rows(conn: Connection, query: str, limit: int | None) -> list[dict[st
     Each row: incident primary key, the best score (higher is better), the number of the
     best-matching report (None when the incident's own title or description matched best), and
     how many of the ranked texts matched. With a `limit`, the best max(500, 25 × limit)
-    incident texts and report texts are the candidates, and on SQLite a very common word is
-    ranked among its newest 20,000 matches (see SCAN_PER_QUERY): exact for selective queries,
+    incident texts and report texts are the candidates, and a very common word is ranked among
+    its newest 10,000 matches of each kind (see SCAN_PER_QUERY): exact for selective queries,
     fast for all.
     """
     if not _WORD.search(query):
@@ -136,18 +138,23 @@ def _search(
         ORDER BY ranked.score DESC, ranked.incident_pk LIMIT :limit"""
     else:
         params["q"] = _postgres_query(query, any_word=any_word)
-        del params["scan"]
         if limit is None:
-            params["k"] = None
-            params["limit"] = None
+            params["k"] = params["scan"] = params["limit"] = None
+        # to_tsquery(:q) stays inline (not in a CTE) so the planner sees the words and, for a
+        # common one, walks the primary key backwards instead of sorting every match.
         sql = """
-        WITH q AS (SELECT to_tsquery('english', :q) AS query),
-        incident_hits AS (
-            SELECT i.id AS incident_pk, ts_rank(i.search_vector, q.query) AS s
-            FROM incidents i, q WHERE i.search_vector @@ q.query ORDER BY s DESC LIMIT :k
+        WITH incident_hits AS (
+            SELECT c.incident_pk, ts_rank(c.v, to_tsquery('english', :q)) AS s FROM (
+                SELECT i.id AS incident_pk, i.search_vector AS v FROM incidents i
+                WHERE i.search_vector @@ to_tsquery('english', :q)
+                ORDER BY i.id DESC LIMIT :scan
+            ) c ORDER BY s DESC LIMIT :k
         ), report_hits AS (
-            SELECT r.id AS report_pk, ts_rank(r.search_vector, q.query) AS s
-            FROM reports r, q WHERE r.search_vector @@ q.query ORDER BY s DESC LIMIT :k
+            SELECT c.report_pk, ts_rank(c.v, to_tsquery('english', :q)) AS s FROM (
+                SELECT r.id AS report_pk, r.search_vector AS v FROM reports r
+                WHERE r.search_vector @@ to_tsquery('english', :q)
+                ORDER BY r.id DESC LIMIT :scan
+            ) c ORDER BY s DESC LIMIT :k
         ), hits AS (
             SELECT incident_pk, s * 2 AS score, NULL::integer AS report_pk FROM incident_hits
             UNION ALL

@@ -160,6 +160,19 @@ class Store:
             with plugin.open(source, progress) as opened, self.engine.begin() as conn:
                 writer = IngestWriter(conn, progress)
                 plugin.load(opened, writer, progress)
+                if writer.changed and self.dialect == "postgresql":
+                    # Fresh planner statistics, so that the first queries after a bulk load
+                    # use the indexes (a sample, so it is quick even on a million rows).
+                    progress.stage("analyzing")
+                    tables = ", ".join(
+                        [
+                            *COUNTED_TABLES,
+                            "incident_reports",
+                            "incident_entities",
+                            "imported_classifications",
+                        ]
+                    )
+                    conn.exec_driver_sql(f"ANALYZE {tables}")
         except IncidentDBError as exc:
             self._finish_run(run_id, "failed", {}, str(exc))
             raise
