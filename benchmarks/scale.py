@@ -303,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.child_import:
-        return child_import(*args.child_import, args.profile)
+        url, snapshot_folder = args.child_import
+        return child_import(url, snapshot_folder, args.profile)
 
     OUT.mkdir(parents=True, exist_ok=True)
     # Import the library now: the queries then run on the code as it is at the start.

@@ -164,15 +164,7 @@ class Store:
                     # Fresh planner statistics, so that the first queries after a bulk load
                     # use the indexes (a sample, so it is quick even on a million rows).
                     progress.stage("analyzing")
-                    tables = ", ".join(
-                        [
-                            *COUNTED_TABLES,
-                            "incident_reports",
-                            "incident_entities",
-                            "imported_classifications",
-                        ]
-                    )
-                    conn.exec_driver_sql(f"ANALYZE {tables}")
+                    conn.exec_driver_sql(f"ANALYZE {', '.join(_WRITTEN_TABLES)}")
         except IncidentDBError as exc:
             self._finish_run(run_id, "failed", {}, str(exc))
             raise
@@ -187,6 +179,8 @@ class Store:
             ) from exc
         finally:
             progress.done()
+        if self.dialect == "postgresql" and writer.rows_added() >= VACUUM_AFTER_ROWS:
+            self._vacuum(progress)
         outcome = "succeeded" if writer.changed else "unchanged"
         counts = writer.summary()
         self._finish_run(
@@ -201,6 +195,19 @@ class Store:
             notes=list(writer.notes),
             seconds=time.perf_counter() - started,
         )
+
+    def _vacuum(self, progress: Progress) -> None:
+        """VACUUM after a bulk load on PostgreSQL, outside any transaction.
+
+        Until a table is vacuumed its visibility map is empty, so `count(*)` reads the whole
+        heap (0.4 s on a million reports instead of 0.08 s); autovacuum would get there, later.
+        """
+        progress.stage("vacuuming")
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(_WRITTEN_TABLES)}")
+        finally:
+            progress.done()
 
     def _start_run(self, ingester: str, source: str) -> int:
         with self.engine.begin() as conn:
@@ -565,6 +572,17 @@ class Store:
             .group_by(class_t.c.source_kind, class_t.c.namespace)
         ).all()
         return [(ns, kind, int(n)) for ns, kind, n in [*imported, *own]]
+
+
+# Tables an ingest writes; PostgreSQL gets fresh statistics on them after one.
+_WRITTEN_TABLES = (
+    *COUNTED_TABLES,
+    "incident_reports",
+    "incident_entities",
+    "imported_classifications",
+)
+# On PostgreSQL an ingest that added this many rows is followed by VACUUM (ANALYZE).
+VACUUM_AFTER_ROWS = 10_000
 
 
 def _has_entity(role: str, who: str) -> Any:

@@ -206,6 +206,12 @@ class IngestWriter:
             n for counter in self.counts.values() for k, n in counter.items() if k in _WRITES
         )
 
+    def rows_added(self) -> int:
+        """How many records were added or updated, over every kind."""
+        return sum(
+            n for counter in self.counts.values() for k, n in counter.items() if k in _WRITES
+        )
+
     def summary(self) -> dict[str, dict[str, int]]:
         return {kind: dict(sorted(c.items())) for kind, c in sorted(self.counts.items())}
 

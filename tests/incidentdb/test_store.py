@@ -328,3 +328,19 @@ def test_interrupted_import_writes_nothing_and_is_recorded(db_url: str) -> None:
         assert store.schema_status()["tables"]["reports"] == 0
         run = store.ingest_runs(limit=1)[0]
         assert (run["outcome"], run["error"]) == ("interrupted", "interrupted by the user")
+
+
+def test_a_large_postgres_import_is_vacuumed(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import incidentdb._store
+
+    monkeypatch.setattr(incidentdb._store, "VACUUM_AFTER_ROWS", 5)
+    with Store(postgres_url) as store:
+        store.ingest("memory.v1", "mem", **BASE)
+        with store.engine.connect() as conn:
+            vacuumed = conn.exec_driver_sql(
+                "SELECT last_vacuum IS NOT NULL, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE relname = 'reports' AND schemaname = current_schema()"
+            ).one()
+        assert tuple(vacuumed) == (True, True)
