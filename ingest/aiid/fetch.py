@@ -10,7 +10,6 @@ from pathlib import Path
 from incidentdb import SourceError
 from incidentdb._progress import SILENT, Progress
 from ingest._archive import extract_archive
-from ingest._http import download
 
 __all__ = ["SNAPSHOT_FOLDER", "open_snapshot_folder"]
 
@@ -26,6 +25,9 @@ def open_snapshot_folder(source: str, progress: Progress = SILENT) -> Iterator[P
         ArchiveError: the archive is truncated, corrupt or unsafe.
     """
     if source.startswith(("https://", "http://")):
+        # httpx costs a tenth of a second to import; only URLs need it.
+        from ingest._http import download
+
         with tempfile.TemporaryDirectory(prefix="incidentdb-") as tmp:
             name = source.rstrip("/").rsplit("/", 1)[-1] or "snapshot.tar.bz2"
             archive = download(source, Path(tmp) / name, progress=progress)
