@@ -261,8 +261,13 @@ class IngestWriter:
             if new:
                 self.conn.execute(insert(entities_t), list(new.values()))
                 counts["added"] += len(new)
-                for slug in new:
-                    known[slug] = (-1, new[slug]["name"], True)
+                # Their keys, so that a later batch naming the same slug updates the right row.
+                for slug, pk in self.conn.execute(
+                    select(entities_t.c.slug, entities_t.c.id).where(
+                        entities_t.c.slug.in_(list(new))
+                    )
+                ):
+                    known[slug] = (pk, new[slug]["name"], True)
             if changed:
                 self.conn.execute(
                     update(entities_t)

@@ -344,3 +344,14 @@ def test_a_large_postgres_import_is_vacuumed(
                 "WHERE relname = 'reports' AND schemaname = current_schema()"
             ).one()
         assert tuple(vacuumed) == (True, True)
+
+
+def test_an_entity_named_twice_keeps_the_last_name(db_url: str) -> None:
+    entities = [EntityRecord(slug=f"e{i}", name=f"E{i}") for i in range(2500)]
+    entities.append(EntityRecord(slug="e1", name="Renamed in a later batch"))
+    with Store(db_url) as store:
+        result = store.ingest("memory.v1", "mem", entities=entities)
+        assert result.counts["entities"] == {"added": 2500, "updated": 1}
+        with store.engine.connect() as conn:
+            name = conn.exec_driver_sql("SELECT name FROM entities WHERE slug = 'e1'").scalar()
+        assert name == "Renamed in a later batch"
