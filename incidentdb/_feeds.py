@@ -111,11 +111,12 @@ def add_feeds(
     out = []
     now = utc_now()
     with engine.begin() as conn:
-        present = dict(
-            conn.execute(select(feeds_t.c.url, feeds_t.c.id).where(feeds_t.c.url.in_(wanted)))
-            .tuples()
-            .all()
-        )
+        present: dict[str, int] = {
+            url: pk
+            for url, pk in conn.execute(
+                select(feeds_t.c.url, feeds_t.c.id).where(feeds_t.c.url.in_(wanted))
+            )
+        }
         for url, (name, fulltext) in wanted.items():
             if url in present:
                 out.append({"id": present[url], "url": url, "result": "present"})
@@ -432,9 +433,7 @@ def _insert_ignoring_conflicts(conn: Connection) -> Any:
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        return postgresql.insert(entries_t).on_conflict_do_nothing(
-            index_elements=["canonical_url"]
-        )
+        return postgresql.insert(entries_t).on_conflict_do_nothing(index_elements=["canonical_url"])
     from sqlalchemy.dialects import sqlite
 
     return sqlite.insert(entries_t).on_conflict_do_nothing(index_elements=["canonical_url"])

@@ -7,6 +7,7 @@ The routes (the query string keeps per-test state apart, e.g. ``/flaky/500?fail=
 - ``/gen/NAME?n=N&v=V&sleep=S``: a generated RSS feed of N items (links
   ``https://news.example.com/NAME/I``), ETag ``"NAME-N-V"``, 304 on a matching
   ``If-None-Match``; answers after S seconds, counting requests in flight per path;
+- ``/doc/KEY``: ``server.documents[KEY]`` as RSS, its hash as ETag, 304 when it matches;
 - ``/latin1.xml``: an RSS feed that declares UTF-8 but is encoded in Latin-1;
 - ``/gzip.xml``: ``rss2.xml`` gzip-encoded (``Content-Encoding: gzip``);
 - ``/page.html``, ``/article.html``: HTML pages;
@@ -22,6 +23,7 @@ The routes (the query string keeps per-test state apart, e.g. ``/flaky/500?fail=
 from __future__ import annotations
 
 import gzip
+import hashlib
 import threading
 import time
 from collections import Counter, defaultdict
@@ -68,6 +70,8 @@ class FeedServer(ThreadingHTTPServer):
         self.max_in_flight: Counter[str] = Counter()
         self.total_in_flight = 0
         self.max_total_in_flight = 0
+        # /doc/KEY serves documents[KEY] (set by the test), with its hash as ETag.
+        self.documents: dict[str, bytes] = {}
         self.path_in_flight: Counter[str] = Counter()
         self.max_path_in_flight: Counter[str] = Counter()
 
@@ -106,6 +110,8 @@ class _Handler(BaseHTTPRequestHandler):
         head = route[0]
         if head == "feeds":
             self._fixture(route[1])
+        elif head == "doc":
+            self._document(route[1])
         elif head == "gen":
             self._generated(route[1], query)
         elif head == "latin1.xml":
@@ -138,6 +144,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._counted(query)
         else:
             self._send(404, b"no such route", "text/plain")
+
+    def _document(self, key: str) -> None:
+        body = self.server.documents.get(key)
+        if body is None:
+            self._send(404, b"no such document", "text/plain")
+            return
+        etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._send(200, body, "application/rss+xml", {"ETag": etag})
 
     def _generated(self, name: str, query: dict[str, str]) -> None:
         server = self.server
@@ -273,3 +293,16 @@ def running_server() -> Iterator[FeedServer]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def rss(items: list[tuple[str, str, str]], *, title: str = "Test feed") -> bytes:
+    """An RSS 2.0 document of (title, link, description) items, published 1 June 2026."""
+    body = "".join(
+        f"<item><title>{t}</title><link>{link}</link><description>{d}</description>"
+        "<pubDate>Mon, 01 Jun 2026 10:00:00 GMT</pubDate></item>"
+        for t, link, d in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{title}</title>{body}</channel></rss>"
+    ).encode()
