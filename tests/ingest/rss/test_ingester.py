@@ -100,7 +100,7 @@ def test_each_misbehaviour_gets_its_outcome_and_good_entries_are_kept(
         assert errors[url("/status/500")] == "the server answered 500 Internal Server Error"
         # Every failure is visible and scheduled, none dropped; a 410 feed is not polled again.
         now = utc_now()
-        for u, f in feeds.items():
+        for f in feeds.values():
             if f["state"] == "gone":
                 assert f["next_due_at"] is None
             else:
