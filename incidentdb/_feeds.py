@@ -10,12 +10,24 @@ has one writer at a time, so there a single worker is the supported setup.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from incidentdb._errors import NotFoundError, SourceError
 from incidentdb._models import (
@@ -36,6 +48,8 @@ __all__ = [
     "MAX_BACKOFF",
     "ClaimedFeed",
     "GroupCandidate",
+    "Judgement",
+    "JudgementWriter",
     "PendingEntry",
     "PollRecord",
     "add_feeds",
@@ -54,7 +68,6 @@ __all__ = [
     "next_poll",
     "release_feeds",
     "remove_feed",
-    "store_judgements",
 ]
 
 feeds_t = table_of(Feed)
@@ -621,45 +634,26 @@ class Judgement:
     best_matches: tuple[dict[str, Any], ...] = ()
 
 
-def existing_report(conn: Connection, canonical: str) -> int | None:
-    """A report already stored under this canonical URL (an AIID report, say), if any."""
-    return conn.execute(
-        select(reports_t.c.id)
-        .where(reports_t.c.canonical_url == canonical)
-        .order_by(reports_t.c.id)
-        .limit(1)
-    ).scalar()
-
-
-def add_feed_report(conn: Connection, entry: PendingEntry) -> int:
-    """Store a relevant entry as a report (no AIID report number) and index it for search."""
-    now = utc_now()
-    before = conn.execute(select(func.coalesce(func.max(reports_t.c.id), 0))).scalar_one()
-    pk = conn.execute(
-        insert(reports_t)
-        .values(
-            report_number=None,
-            url=entry.link or entry.canonical_url,
-            canonical_url=entry.canonical_url,
-            source_domain=source_domain(entry.canonical_url),
-            title=entry.title,
-            description=entry.summary,
-            text=entry.text,
-            plain_text=entry.text,
-            authors=entry.authors,
-            submitters=[],
-            date_published=entry.published_at.date() if entry.published_at else None,
-            date_downloaded=now.date(),
-            tags=[],
-            inputs_outputs=[],
-            is_stub=False,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(reports_t.c.id)
-    ).scalar_one()
-    index_new_reports(conn, before)
-    return int(pk)
+def _report_values(entry: PendingEntry, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "report_number": None,
+        "url": entry.link or entry.canonical_url,
+        "canonical_url": entry.canonical_url,
+        "source_domain": source_domain(entry.canonical_url),
+        "title": entry.title,
+        "description": entry.summary,
+        "text": entry.text,
+        "plain_text": entry.text,
+        "authors": entry.authors,
+        "submitters": [],
+        "date_published": entry.published_at.date() if entry.published_at else None,
+        "date_downloaded": now.date(),
+        "tags": [],
+        "inputs_outputs": [],
+        "is_stub": False,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def open_candidate(
@@ -688,66 +682,107 @@ def open_candidate(
     return int(pk)
 
 
-def link_report(conn: Connection, incident_pk: int, report_pk: int) -> None:
-    exists = conn.execute(
-        select(links_t.c.report_pk).where(
-            and_(links_t.c.incident_pk == incident_pk, links_t.c.report_pk == report_pk)
-        )
-    ).first()
-    if exists is None:
-        conn.execute(insert(links_t).values(incident_pk=incident_pk, report_pk=report_pk))
+class JudgementWriter:
+    """Writes judged entries of one batch, inside the caller's transaction.
 
-
-def store_judgement(conn: Connection, judgement: Judgement) -> tuple[int | None, str]:
-    """Write one judged entry: rejected, or a report joined to an incident or a new candidate.
-
-    Returns (the incident the report is in, what happened: rejected | joined | opened | known).
-    A URL already reported elsewhere (an AIID report of the same article) is linked to that
-    report and left where it is: the URL match wins over any grouping.
+    A rejected entry is kept as such. A relevant one becomes a report (no AIID number) in the
+    incident the judgement names, or in a new candidate incident. A URL already reported
+    elsewhere (an AIID report of the same article) is linked to that report and left where it
+    is: the URL match wins over any grouping. Entry updates, the runs' per-feed counters and
+    the SQLite search index are written in bulk by :meth:`flush`.
     """
-    entry = judgement.entry
-    values: dict[str, Any] = {
-        "score": judgement.score,
-        "evidence": judgement.evidence,
-        "filter_name": judgement.filter_name,
-        "status": "relevant" if judgement.relevant else "rejected",
-    }
-    outcome = "rejected"
-    incident_pk: int | None = None
-    if judgement.relevant:
-        known = existing_report(conn, entry.canonical_url)
-        if known is not None:
-            values["report_pk"] = known
-            outcome = "known"
-        else:
-            report_pk = add_feed_report(conn, entry)
-            values["report_pk"] = report_pk
-            if judgement.join_pk is not None:
-                incident_pk, outcome = judgement.join_pk, "joined"
+
+    def __init__(self, conn: Connection, urls: Iterable[str]) -> None:
+        self.conn = conn
+        wanted = list(dict.fromkeys(urls))
+        self.known: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            for pk, url in conn.execute(
+                select(reports_t.c.id, reports_t.c.canonical_url)
+                .where(reports_t.c.canonical_url.in_(wanted[start : start + 500]))
+                .order_by(reports_t.c.id.desc())
+            ):
+                self.known[url] = pk
+        self.before = (
+            conn.execute(select(func.coalesce(func.max(reports_t.c.id), 0))).scalar_one()
+            if conn.dialect.name == "sqlite"
+            else 0
+        )
+        self._entries: list[dict[str, Any]] = []
+        self._reports: list[tuple[dict[str, Any], int, dict[str, Any]]] = []
+        self._counters: Counter[tuple[int, int, str]] = Counter()
+
+    def write(self, judgement: Judgement) -> tuple[int | None, str]:
+        """Write one judgement; returns (the report's incident, rejected|joined|opened|known)."""
+        entry = judgement.entry
+        incident_pk: int | None = None
+        outcome = "rejected"
+        update_row: dict[str, Any] = {
+            "b_pk": entry.pk,
+            "b_score": judgement.score,
+            "b_evidence": judgement.evidence,
+            "b_filter": judgement.filter_name,
+            "b_status": "relevant" if judgement.relevant else "rejected",
+            "b_report": None,
+        }
+        if judgement.relevant:
+            known = self.known.get(entry.canonical_url)
+            if known is not None:
+                update_row["b_report"] = known
+                outcome = "known"
             else:
-                incident_pk = open_candidate(conn, entry, judgement.best_matches)
-                outcome = "opened"
-            link_report(conn, incident_pk, report_pk)
-    conn.execute(update(entries_t).where(entries_t.c.id == entry.pk).values(**values))
-    if entry.run_pk is not None and entry.feed_pk is not None:
-        counters: dict[str, Any] = {}
-        if not judgement.relevant:
-            counters["entries_rejected"] = polls_t.c.entries_rejected + 1
-        elif outcome != "known":
-            counters["reports_added"] = polls_t.c.reports_added + 1
-        if counters:
-            conn.execute(
-                update(polls_t)
-                .where(polls_t.c.run_pk == entry.run_pk, polls_t.c.feed_pk == entry.feed_pk)
-                .values(**counters)
+                if judgement.join_pk is not None:
+                    incident_pk, outcome = judgement.join_pk, "joined"
+                else:
+                    incident_pk = open_candidate(self.conn, entry, judgement.best_matches)
+                    outcome = "opened"
+                # The report is inserted by flush(), with the others of the batch.
+                self._reports.append((update_row, incident_pk, _report_values(entry, utc_now())))
+        self._entries.append(update_row)
+        if entry.run_pk is not None and entry.feed_pk is not None:
+            if not judgement.relevant:
+                self._counters[(entry.run_pk, entry.feed_pk, "entries_rejected")] += 1
+            elif outcome != "known":
+                self._counters[(entry.run_pk, entry.feed_pk, "reports_added")] += 1
+        return incident_pk, outcome
+
+    def flush(self) -> None:
+        """Insert the batch's reports and links, update its entries and the poll counters."""
+        if self._reports:
+            pks = (
+                self.conn.execute(
+                    insert(reports_t).returning(reports_t.c.id, sort_by_parameter_order=True),
+                    [values for _, _, values in self._reports],
+                )
+                .scalars()
+                .all()
             )
-    return incident_pk, outcome
-
-
-def store_judgements(conn: Connection, judgements: Iterable[Judgement]) -> dict[str, int]:
-    """:func:`store_judgement` for each; counts of what happened."""
-    counts: dict[str, int] = {}
-    for judgement in judgements:
-        _, outcome = store_judgement(conn, judgement)
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
+            links = []
+            for (update_row, incident_pk, values), pk in zip(self._reports, pks, strict=True):
+                update_row["b_report"] = pk
+                self.known[values["canonical_url"]] = pk
+                links.append({"incident_pk": incident_pk, "report_pk": pk})
+            self.conn.execute(insert(links_t), links)
+            self._reports = []
+        if self._entries:
+            self.conn.execute(
+                update(entries_t)
+                .where(entries_t.c.id == bindparam("b_pk"))
+                .values(
+                    score=bindparam("b_score"),
+                    evidence=bindparam("b_evidence", type_=entries_t.c.evidence.type),
+                    filter_name=bindparam("b_filter"),
+                    status=bindparam("b_status"),
+                    report_pk=bindparam("b_report"),
+                ),
+                self._entries,
+            )
+            self._entries = []
+        for (run_pk, feed_pk, column), n in sorted(self._counters.items()):
+            self.conn.execute(
+                update(polls_t)
+                .where(polls_t.c.run_pk == run_pk, polls_t.c.feed_pk == feed_pk)
+                .values({column: polls_t.c[column] + n})
+            )
+        self._counters.clear()
+        index_new_reports(self.conn, self.before)

@@ -20,6 +20,7 @@ never undone by a later run.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import socket
@@ -38,6 +39,7 @@ from incidentdb._feeds import (
     ClaimedFeed,
     GroupCandidate,
     Judgement,
+    JudgementWriter,
     PendingEntry,
     PollRecord,
     claim_feeds,
@@ -51,7 +53,6 @@ from incidentdb._feeds import (
     lock_grouping,
     make_all_due,
     release_feeds,
-    store_judgement,
 )
 from incidentdb._models import utc_now
 from ingest._http import USER_AGENT
@@ -336,6 +337,9 @@ class RssIngester:
                 conn, min(relevant_dates) - self.window, max(relevant_dates) + self.window
             )
         items: dict[int, Any] = {}
+        writer = JudgementWriter(
+            conn, [p.canonical_url for p, v in zip(pending, verdicts, strict=True) if v.relevant]
+        )
 
         def item_of(cand: GroupCandidate) -> Any:
             if cand.pk not in items:
@@ -383,7 +387,7 @@ class RssIngester:
                             for m in best
                         ),
                     )
-            incident_pk, outcome = store_judgement(conn, judgement)
+            incident_pk, outcome = writer.write(judgement)
             totals.judged[outcome] += 1
             if outcome == "opened" and incident_pk is not None:
                 candidates.append(
@@ -405,12 +409,11 @@ class RssIngester:
                         if entry.title and len(cand.text) < 4000:
                             cand.text = f"{cand.text}\n{entry.title}".strip()
                         items.pop(cand.pk, None)
+        writer.flush()
 
 
 def _with(judgement: Judgement, **changes: Any) -> Judgement:
-    from dataclasses import replace
-
-    return replace(judgement, **changes)
+    return dataclasses.replace(judgement, **changes)
 
 
 def _day(entry: PendingEntry) -> dt.date:

@@ -256,9 +256,13 @@ def test_relevance_rejects_are_kept_and_grouping_opens_and_joins(
         statuses = dict(stored(store, FeedEntryRow, "canonical_url", "status"))
         assert statuses["https://n.example.com/2"] == "rejected"
         candidates = store.review_candidates()
-        by_title = {c["title"]: c for c in candidates}
-        assert by_title["Delivery robot crash injures cyclist in Leeds"]["reports"] == 2
-        assert by_title["AI hiring tool bias against women"]["reports"] == 1
+        # Which of the two robot reports opened the incident depends on which feed answered
+        # first; the other joined it.
+        by_title = {c["title"].removesuffix(" in Leeds"): c["reports"] for c in candidates}
+        assert by_title == {
+            "Delivery robot crash injures cyclist": 2,
+            "AI hiring tool bias against women": 1,
+        }
         # Feed incidents are kept apart from AIID ones: no AIID id, source "feed".
         assert stored(store, Incident, "incident_id", "source") == [(None, "feed"), (None, "feed")]
 
