@@ -199,6 +199,10 @@ class RssIngester:
         limits = httpx.Limits(
             max_connections=self.concurrency, max_keepalive_connections=self.concurrency
         )
+        # Parsing (feedparser) is the CPU-bound part of a poll; it runs in threads, a few feeds
+        # at a time, while the event loop goes on fetching.
+        self._db_lock = asyncio.Lock()
+        slots = asyncio.Semaphore(4)
         async with httpx.AsyncClient(
             headers={"User-Agent": USER_AGENT}, limits=limits, follow_redirects=False
         ) as client:
@@ -208,23 +212,52 @@ class RssIngester:
                 )
                 if not claimed:
                     return
-                by_url = {feed.url: feed for feed in claimed}
-                requests = [
-                    FeedRequest(url=f.url, etag=f.etag, last_modified=f.last_modified)
-                    for f in claimed
-                ]
-                done: set[int] = set()
-                try:
-                    async for result in iter_poll_feeds(
-                        requests, client=client, progress=progress, **self.poll_options
-                    ):
-                        feed = by_url[result.url]
-                        await self._handle(store, run_id, feed, result, client, totals)
-                        done.add(feed.pk)
-                finally:
-                    left = [f.pk for f in claimed if f.pk not in done]
-                    if left:
-                        await asyncio.to_thread(release_feeds, store.engine, self.worker_id, left)
+                await self._poll_batch(store, run_id, claimed, client, slots, totals, progress)
+
+    async def _poll_batch(
+        self,
+        store: Store,
+        run_id: int,
+        claimed: list[ClaimedFeed],
+        client: httpx.AsyncClient,
+        slots: asyncio.Semaphore,
+        totals: _Totals,
+        progress: Progress,
+    ) -> None:
+        by_url = {feed.url: feed for feed in claimed}
+        requests = [
+            FeedRequest(url=f.url, etag=f.etag, last_modified=f.last_modified) for f in claimed
+        ]
+        done: set[int] = set()
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def handle(feed: ClaimedFeed, result: FeedResult) -> None:
+            try:
+                await self._handle(store, run_id, feed, result, client, totals)
+                done.add(feed.pk)
+            finally:
+                slots.release()
+
+        try:
+            async for result in iter_poll_feeds(
+                requests, client=client, progress=progress, **self.poll_options
+            ):
+                await slots.acquire()
+                tasks.add(asyncio.create_task(handle(by_url[result.url], result)))
+                for task in [t for t in tasks if t.done()]:
+                    tasks.discard(task)
+                    task.result()
+            if tasks:
+                await asyncio.gather(*tasks)
+                tasks.clear()
+        finally:
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            left = [f.pk for f in claimed if f.pk not in done]
+            if left:
+                await asyncio.to_thread(release_feeds, store.engine, self.worker_id, left)
 
     async def _handle(
         self,
@@ -238,15 +271,18 @@ class RssIngester:
         record, entries = await asyncio.to_thread(_parse, feed, result)
         rows: list[dict[str, Any]] = []
         if entries:
-            with store.engine.connect() as conn:
-                known = known_entry_urls(conn, [e.url for e in entries if e.url])
+            async with self._db_lock:
+                known = await asyncio.to_thread(
+                    _known_urls, store, [e.url for e in entries if e.url]
+                )
             fresh = [e for e in entries if e.url not in known]
             texts: dict[str, str] = {}
             if fresh and (self.fulltext or feed.fulltext):
                 texts, failures = await self._fulltexts(fresh, client)
                 record.entries_errors += failures
             rows = [_entry_row(e, feed.pk, run_id, texts.get(e.url or "")) for e in fresh]
-        notes = await asyncio.to_thread(self._write, store, run_id, feed, record, rows)
+        async with self._db_lock:
+            notes = await asyncio.to_thread(self._write, store, run_id, feed, record, rows)
         totals.outcomes[record.outcome] += 1
         totals.entries["new"] += record.entries_new
         totals.entries["duplicate"] += record.entries_duplicate
@@ -410,6 +446,11 @@ class RssIngester:
                             cand.text = f"{cand.text}\n{entry.title}".strip()
                         items.pop(cand.pk, None)
         writer.flush()
+
+
+def _known_urls(store: Store, urls: list[str]) -> set[str]:
+    with store.engine.connect() as conn:
+        return known_entry_urls(conn, urls)
 
 
 def _with(judgement: Judgement, **changes: Any) -> Judgement:
