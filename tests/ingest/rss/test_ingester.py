@@ -438,3 +438,27 @@ class _Silent:
 
     def done(self) -> None:
         pass
+
+
+def test_feed_reports_in_an_aiid_incident_survive_its_reimport(
+    db_url: str, feed_server: FeedServer
+) -> None:
+    from incidentdb import IncidentRecord, IngestWriter
+
+    def aiid_incident(title: str) -> None:
+        with store.engine.begin() as conn:
+            IngestWriter(conn).incidents(
+                [IncidentRecord(incident_id=42, date=dt.date(2026, 5, 30), title=title)]
+            )
+
+    feed_server.documents["aiid"] = rss(
+        [("Chatbot harms teen user", "https://e.example.com/1", "AI")]
+    )
+    with Store(db_url) as store:
+        aiid_incident("Chatbot harms teen user")
+        store.add_feeds([(feed_server.url("/doc/aiid"), None, False)])
+        result = run(store)
+        assert result.counts["incidents"] == {"added": 0, "joined": 1}
+        aiid_incident("Chatbot harms a teenage user")  # AIID edited the incident
+        shown = store.get_incident(42)
+        assert [r["title"] for r in shown["reports"]] == ["Chatbot harms teen user"]
