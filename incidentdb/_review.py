@@ -29,6 +29,7 @@ __all__ = [
     "decide_candidate",
     "default_author",
     "incident_key",
+    "incident_reports",
     "list_candidates",
     "merge_incidents",
     "move_report",
@@ -170,6 +171,43 @@ def list_candidates(
                 for m in (r.best_matches or [])
             ],
             "decided_by": r.decided_by,
+        }
+        for r in rows
+    ]
+
+
+def incident_reports(engine: Engine, ref: str) -> list[dict[str, Any]]:
+    """The reports of incident `ref` (AIID id or f<id>), with the relevance filter's score and
+    evidence for those that came from feeds, oldest first.
+
+    Raises:
+        NotFoundError: no such incident.
+    """
+    with engine.connect() as conn:
+        pk, _ = _incident_pk(conn, ref)
+        rows = conn.execute(
+            select(
+                reports_t.c.id,
+                reports_t.c.report_number,
+                reports_t.c.date_published,
+                reports_t.c.title,
+                reports_t.c.url,
+                entries_t.c.score,
+                entries_t.c.evidence,
+            )
+            .join(links_t, links_t.c.report_pk == reports_t.c.id)
+            .outerjoin(entries_t, entries_t.c.report_pk == reports_t.c.id)
+            .where(links_t.c.incident_pk == pk)
+            .order_by(reports_t.c.date_published.nulls_last(), reports_t.c.id)
+        ).all()
+    return [
+        {
+            "report": report_key(r.report_number, r.id),
+            "date": r.date_published,
+            "title": r.title,
+            "url": r.url,
+            "score": r.score,
+            "evidence": r.evidence or [],
         }
         for r in rows
     ]

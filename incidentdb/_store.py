@@ -636,6 +636,10 @@ class Store:
         """Incidents opened by feed runs, with the incidents they most resemble."""
         return _review.list_candidates(self.engine, status=status, limit=limit)
 
+    def incident_reports(self, ref: str) -> list[dict[str, Any]]:
+        """The reports of incident `ref` (AIID id or `f12`), with feed entries' scores."""
+        return _review.incident_reports(self.engine, ref)
+
     def decide_candidate(self, ref: str, action: str, *, author: str) -> dict[str, Any]:
         """Accept or reject (`action`) the feed incident `ref` (e.g. `"f12"`)."""
         return _review.decide_candidate(self.engine, ref, action, author)

@@ -59,6 +59,16 @@ def reject(app: AppContext, incident: str, author: str) -> None:
 
 
 @review.command()
+@click.argument("incident")
+@format_option
+@pass_app
+def show(app: AppContext, incident: str, fmt: str) -> None:
+    """List the reports of INCIDENT (f<id> or an AIID id) with their relevance scores."""
+    rows = app.store().incident_reports(incident)
+    output_rows(rows, fmt, ["report", "date", "title", "url", "score", "evidence"])
+
+
+@review.command()
 @format_option
 @limit_option
 @pass_app

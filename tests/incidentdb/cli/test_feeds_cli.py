@@ -142,6 +142,10 @@ def test_review_accept_reject_merge_move(db: str) -> None:
         "f2,2026-06-01,Facial recognition algorithm bias arrest,1,candidate,,\n"
         "f1,2026-06-01,Chatbot harms teen user,1,candidate,,\n"
     )
+    assert run(db, "review", "show", "f3", "--format", "csv") == (
+        "report,date,title,url,score,evidence\n"
+        "r3,2026-06-01,Robot vacuum crash AI lawsuit,https://d.example.com/3,0.9,ai; crash; lawsuit\n"
+    )
     assert run(db, "review", "accept", "f1", "--author", "ann") == (
         "f1 accepted (decision 1 by ann)\n"
     )

@@ -462,3 +462,26 @@ def test_feed_reports_in_an_aiid_incident_survive_its_reimport(
         aiid_incident("Chatbot harms a teenage user")  # AIID edited the incident
         shown = store.get_incident(42)
         assert [r["title"] for r in shown["reports"]] == ["Chatbot harms teen user"]
+
+
+def test_fulltext_feeds_fetch_the_article_page(sqlite_url: str, feed_server: FeedServer) -> None:
+    feed_server.documents["teasers"] = rss(
+        [
+            ("AI chatbot harms airline customer", feed_server.url("/article.html?a=1"), "Teaser"),
+            ("AI chatbot harms another customer", feed_server.url("/status/404?a=2"), "Teaser"),
+        ]
+    )
+    with Store(sqlite_url) as store:
+        store.add_feeds([(feed_server.url("/doc/teasers"), None, True)])
+        result = run(store)
+        (poll,) = store.feed_polls(result.run_id)
+        assert (poll["new"], poll["errors"]) == (2, 1)  # the 404 page is an error, entry kept
+        rows = dict(stored(store, FeedEntryRow, "canonical_url", "fulltext"))
+        assert rows[feed_server.url("/article.html?a=1")].startswith("Chatbot invents a refund")
+        assert rows[feed_server.url("/status/404?a=2")] is None
+        texts = {t for (t,) in stored(store, Report, "plain_text")}
+        assert any(t and "bereavement discount" in t for t in texts)
+        assert "Teaser" in texts
+        # Already stored entries are not fetched again.
+        run(store, all_due=True)
+        assert feed_server.hits["/article.html?a=1"] == 1
