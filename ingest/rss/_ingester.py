@@ -421,6 +421,7 @@ class RssIngester:
                         best_matches=tuple(
                             {"incident_pk": m.key, "score": round(m.score, 4), "reasons": m.reasons}
                             for m in best
+                            if m.score > 0
                         ),
                     )
             incident_pk, outcome = writer.write(judgement)

@@ -61,12 +61,13 @@ class Pipeline:
     """`ingest.relevance`'s default filter (knowing the store's entities) and `ingest.grouping`."""
 
     def __init__(self, entity_names: Sequence[str]) -> None:
-        from ingest.grouping import Grouper, GroupingItem
+        from ingest.grouping import Grouper, GroupingItem, extract_entities
         from ingest.relevance import load_default_filter
 
         self._filter = load_default_filter().with_entities(list(entity_names))
         self._grouper = Grouper()
         self._item = GroupingItem
+        self._extract_entities = extract_entities
         self.name = f"{self._filter.name}@{self._filter.version}"
 
     def score_many(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
