@@ -452,20 +452,20 @@ def _insert_ignoring_conflicts(conn: Connection) -> Any:
     return sqlite.insert(entries_t).on_conflict_do_nothing(index_elements=["canonical_url"])
 
 
-def insert_entries(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+def insert_entries(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert entries (dicts of feed_entries columns) as `unscored`; a stored URL is skipped.
 
     Safe against another worker inserting the same URL at the same moment: the unique canonical
-    URL decides, and the loser's row is silently skipped. Returns how many were inserted.
+    URL decides, and the loser's row is silently skipped. Returns the feed of each row inserted.
     """
     if not rows:
-        return 0
+        return []
     now = utc_now()
     values = [{**row, "status": "unscored", "created_at": now} for row in rows]
     inserted = conn.execute(
-        _insert_ignoring_conflicts(conn).returning(entries_t.c.id), values
-    ).all()
-    return len(inserted)
+        _insert_ignoring_conflicts(conn).returning(entries_t.c.feed_pk), values
+    ).scalars()
+    return [int(pk) for pk in inserted]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from incidentdb import _engine, _feeds, _review
 from incidentdb._errors import IncidentDBError, IngestError, NotFoundError, StoreError
@@ -584,7 +585,11 @@ class Store:
         """
         plugin = ingesters.get("rss.v1")(**options)
         started = time.perf_counter()
-        run_id = self._start_run("rss.v1", "feeds")
+        try:
+            run_id = self._start_run("rss.v1", "feeds")
+        except IntegrityError:
+            # Another worker registered the source at the same moment; it exists now.
+            run_id = self._start_run("rss.v1", "feeds")
         try:
             counts, notes = plugin.run(self, run_id, progress)
         except IncidentDBError as exc:

@@ -201,8 +201,9 @@ class RssIngester:
         )
         # Parsing (feedparser) is the CPU-bound part of a poll; it runs in threads, a few feeds
         # at a time, while the event loop goes on fetching.
-        self._db_lock = asyncio.Lock()
-        slots = asyncio.Semaphore(4)
+        self._queue: list[tuple[ClaimedFeed, PollRecord, Any, asyncio.Future[list[str]]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        slots = asyncio.Semaphore(8)
         async with httpx.AsyncClient(
             headers={"User-Agent": USER_AGENT}, limits=limits, follow_redirects=False
         ) as client:
@@ -271,18 +272,14 @@ class RssIngester:
         record, entries = await asyncio.to_thread(_parse, feed, result)
         rows: list[dict[str, Any]] = []
         if entries:
-            async with self._db_lock:
-                known = await asyncio.to_thread(
-                    _known_urls, store, [e.url for e in entries if e.url]
-                )
+            known = await asyncio.to_thread(_known_urls, store, [e.url for e in entries if e.url])
             fresh = [e for e in entries if e.url not in known]
             texts: dict[str, str] = {}
             if fresh and (self.fulltext or feed.fulltext):
                 texts, failures = await self._fulltexts(fresh, client)
                 record.entries_errors += failures
             rows = [_entry_row(e, feed.pk, run_id, texts.get(e.url or "")) for e in fresh]
-        async with self._db_lock:
-            notes = await asyncio.to_thread(self._write, store, run_id, feed, record, rows)
+        notes = await self._write(store, run_id, feed, record, rows)
         totals.outcomes[record.outcome] += 1
         totals.entries["new"] += record.entries_new
         totals.entries["duplicate"] += record.entries_duplicate
@@ -290,30 +287,64 @@ class RssIngester:
         totals.bytes_downloaded += record.bytes_downloaded
         totals.notes.extend(notes)
 
-    def _write(
-        self,
-        store: Store,
-        run_id: int,
-        feed: ClaimedFeed,
-        record: PollRecord,
-        rows: list[dict[str, Any]],
+    async def _write(
+        self, store: Store, run_id: int, feed: ClaimedFeed, record: PollRecord, rows: list[Any]
     ) -> list[str]:
-        # Sorted, so concurrent workers take the unique index's locks in one order (no deadlock).
-        rows.sort(key=lambda row: row["canonical_url"])
+        """Queue one feed's poll for writing and wait until it is committed.
+
+        Writes are group-committed: while one transaction is being written, the feeds that
+        finish polling queue up and go together into the next, so a run of 304s costs a few
+        transactions rather than one per feed.
+        """
+        future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self._queue.append((feed, record, rows, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(store, run_id))
+        return await future
+
+    async def _flush(self, store: Store, run_id: int) -> None:
+        while self._queue:
+            group, self._queue = self._queue, []
+            try:
+                notes = await asyncio.to_thread(self._write_group, store, run_id, group)
+            except Exception as exc:  # each waiting feed's handler raises it
+                for *_, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (*_, future), feed_notes in zip(group, notes, strict=True):
+                if not future.done():
+                    future.set_result(feed_notes)
+
+    def _write_group(
+        self, store: Store, run_id: int, group: list[tuple[ClaimedFeed, PollRecord, Any, Any]]
+    ) -> list[list[str]]:
+        # All rows in one statement, sorted, so concurrent workers take the unique index's
+        # locks in one order (no deadlock on PostgreSQL).
+        rows = sorted(
+            (row for _, _, feed_rows, _ in group for row in feed_rows),
+            key=lambda row: row["canonical_url"],
+        )
         with store.engine.begin() as conn:
-            record.entries_new = insert_entries(conn, rows)
-            record.entries_duplicate = (
-                record.entries_seen - record.entries_new - record.entries_skipped
-            )
-            return finish_poll(
-                conn,
-                run_id,
-                self.worker_id,
-                record,
-                failures=feed.consecutive_failures,
-                interval=self.interval,
-                update_validators=record.outcome in ("ok", "bozo", "not_modified"),
-            )
+            new = Counter(insert_entries(conn, rows))
+            out = []
+            for feed, record, _, _ in group:
+                record.entries_new = new[feed.pk]
+                record.entries_duplicate = (
+                    record.entries_seen - record.entries_new - record.entries_skipped
+                )
+                out.append(
+                    finish_poll(
+                        conn,
+                        run_id,
+                        self.worker_id,
+                        record,
+                        failures=feed.consecutive_failures,
+                        interval=self.interval,
+                        update_validators=record.outcome in ("ok", "bozo", "not_modified"),
+                    )
+                )
+        return out
 
     async def _fulltexts(
         self, entries: Sequence[FeedEntry], client: httpx.AsyncClient
