@@ -66,6 +66,7 @@ __all__ = [
     "lock_grouping",
     "make_all_due",
     "next_poll",
+    "poll_rows",
     "release_feeds",
     "remove_feed",
 ]
@@ -377,11 +378,14 @@ def finish_poll(
                 f"feed {record.feed_pk} moved permanently to {record.new_url}, "
                 f"which is feed {taken}; remove one of them"
             )
-    conn.execute(update(feeds_t).where(feeds_t.c.id == record.feed_pk).values(**values))
+    updated = conn.execute(
+        update(feeds_t).where(feeds_t.c.id == record.feed_pk).values(**values)
+    ).rowcount
     conn.execute(
         insert(polls_t).values(
             run_pk=run_pk,
-            feed_pk=record.feed_pk,
+            # None when the feed was removed while it was being polled.
+            feed_pk=record.feed_pk if updated else None,
             url=record.url,
             worker_id=worker,
             polled_at=now,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["Judge", "Pipeline", "Verdict", "load_pipeline"]
+__all__ = ["EntityFinder", "Judge", "Match", "Pipeline", "Verdict", "load_pipeline"]
 
 
 @dataclass(frozen=True)

@@ -485,3 +485,25 @@ def test_fulltext_feeds_fetch_the_article_page(sqlite_url: str, feed_server: Fee
         # Already stored entries are not fetched again.
         run(store, all_due=True)
         assert feed_server.hits["/article.html?a=1"] == 1
+
+
+def test_a_feed_removed_while_polled_is_recorded_without_it(
+    sqlite_url: str, feed_server: FeedServer
+) -> None:
+    from incidentdb._feeds import PollRecord, finish_poll
+
+    with Store(sqlite_url) as store:
+        (added,) = store.add_feeds([(feed_server.url("/gen/r?n=1"), None, False)])
+        run_id = store._start_run("rss.v1", "feeds")
+        store.remove_feed(str(added["id"]))
+        with store.engine.begin() as conn:
+            finish_poll(
+                conn,
+                run_id,
+                "w",
+                PollRecord(feed_pk=added["id"], url=added["url"], outcome="not_modified"),
+                failures=0,
+                update_validators=True,
+            )
+        (poll,) = store.feed_polls(run_id)
+        assert (poll["feed"], poll["outcome"]) == (None, "not_modified")
