@@ -9,6 +9,7 @@ The public API is what ``__all__`` names; everything in underscored modules is p
 
 from incidentdb._errors import (
     ArchiveError,
+    DecisionError,
     IncidentDBError,
     IngestError,
     MigrationError,
@@ -41,6 +42,7 @@ __all__ = [
     "SILENT",
     "ArchiveError",
     "ClassificationRecord",
+    "DecisionError",
     "DuplicateRecord",
     "EntityRecord",
     "EntityRole",

@@ -8,6 +8,7 @@ each into a message with a hint and a non-zero exit code. The tree::
     │   └── MigrationError          the schema is not at the revision this version needs
     ├── NotFoundError               an incident, report or other record does not exist
     ├── RegistryError               no plug-in of that name (lists the names that exist)
+    ├── DecisionError               an editor decision cannot apply (merge an AIID incident…)
     └── IngestError                 an ingest run failed; nothing of it was written
         ├── SourceError             the source cannot be reached or opened (URL, path)
         ├── ArchiveError            an archive is truncated, corrupt or unsafe
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 __all__ = [
     "ArchiveError",
+    "DecisionError",
     "IncidentDBError",
     "IngestError",
     "MigrationError",
@@ -89,3 +91,7 @@ class SnapshotFormatError(IngestError):
         super().__init__(f"{where}: {message}", hint=hint)
         self.file = file
         self.row = row
+
+
+class DecisionError(IncidentDBError):
+    """An editor decision (merge, move, accept, reject) cannot apply to what it names."""

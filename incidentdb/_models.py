@@ -329,3 +329,7 @@ __all__ = [
     "table_of",
     "utc_now",
 ]
+
+# The feed-ingestion tables live in their own module; importing it here registers them on
+# Base.metadata wherever the models are loaded (alembic included).
+from incidentdb import _models_feeds as _models_feeds  # noqa: E402

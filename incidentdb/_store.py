@@ -19,8 +19,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
-from incidentdb import _engine
+from incidentdb import _engine, _feeds, _review
 from incidentdb._errors import IncidentDBError, IngestError, NotFoundError, StoreError
 from incidentdb._models import (
     COUNTED_TABLES,
@@ -572,6 +573,93 @@ class Store:
             .group_by(class_t.c.source_kind, class_t.c.namespace)
         ).all()
         return [(ns, kind, int(n)) for ns, kind, n in [*imported, *own]]
+
+    # -- news feeds and editor decisions (logic in _feeds.py and _review.py) -------------------
+
+    def ingest_feeds(self, *, progress: Progress = SILENT, **options: Any) -> IngestResult:
+        """Poll every due feed with the `rss.v1` ingester and file what is relevant.
+
+        Options go to the ingester (`worker_id`, `concurrency`, `fulltext`, `all_due`, …).
+        Each feed is written in its own transaction, so an interrupted run keeps what it
+        stored; the run and each feed's poll are recorded.
+        """
+        plugin = ingesters.get("rss.v1")(**options)
+        started = time.perf_counter()
+        try:
+            run_id = self._start_run("rss.v1", "feeds")
+        except IntegrityError:
+            # Another worker registered the source at the same moment; it exists now.
+            run_id = self._start_run("rss.v1", "feeds")
+        try:
+            counts, notes = plugin.run(self, run_id, progress)
+        except IncidentDBError as exc:
+            self._finish_run(run_id, "failed", {}, str(exc))
+            raise
+        except KeyboardInterrupt:
+            self._finish_run(run_id, "interrupted", {}, "interrupted by the user")
+            raise
+        except Exception as exc:
+            self._finish_run(run_id, "failed", {}, f"{type(exc).__name__}: {exc}")
+            raise IngestError(
+                f"rss.v1 failed: {type(exc).__name__}: {exc}",
+                hint="Feeds already stored stay stored. Please report this if it persists.",
+            ) from exc
+        finally:
+            progress.done()
+        changed = counts["entries"]["added"] or counts["reports"]["added"]
+        outcome = "succeeded" if changed else "unchanged"
+        self._finish_run(run_id, outcome, counts, None, notes=notes)
+        return IngestResult(
+            run_id=run_id,
+            ingester="rss.v1",
+            source="feeds",
+            outcome=outcome,
+            counts=counts,
+            notes=notes,
+            seconds=time.perf_counter() - started,
+        )
+
+    def feed_polls(self, run_id: int) -> list[dict[str, Any]]:
+        """What run `run_id` did with each feed: outcome, entries seen/new/duplicate/…, error."""
+        return _feeds.poll_rows(self.engine, run_id)
+
+    def add_feeds(self, feeds: list[tuple[str, str | None, bool]]) -> list[dict[str, Any]]:
+        """Register feeds given as (url, name, fulltext); known URLs are left alone."""
+        return _feeds.add_feeds(self.engine, feeds)
+
+    def list_feeds(self, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Every feed with its state, last outcome and error, and when it is next due."""
+        return _feeds.list_feeds(self.engine, limit=limit)
+
+    def remove_feed(self, ref: str) -> dict[str, Any]:
+        """Remove the feed with this id or URL; its entries and reports stay."""
+        return _feeds.remove_feed(self.engine, ref)
+
+    def review_candidates(
+        self, *, status: str = "candidate", limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Incidents opened by feed runs, with the incidents they most resemble."""
+        return _review.list_candidates(self.engine, status=status, limit=limit)
+
+    def incident_reports(self, ref: str) -> list[dict[str, Any]]:
+        """The reports of incident `ref` (AIID id or `f12`), with feed entries' scores."""
+        return _review.incident_reports(self.engine, ref)
+
+    def decide_candidate(self, ref: str, action: str, *, author: str) -> dict[str, Any]:
+        """Accept or reject (`action`) the feed incident `ref` (e.g. `"f12"`)."""
+        return _review.decide_candidate(self.engine, ref, action, author)
+
+    def merge_incidents(self, into: str, merged: str, *, author: str) -> dict[str, Any]:
+        """Merge the feed incident `merged` into `into`, recording the decision."""
+        return _review.merge_incidents(self.engine, into, merged, author)
+
+    def move_report(self, report: str, to: str, *, author: str) -> dict[str, Any]:
+        """Move the feed report `report` (e.g. `"r34"`) into incident `to`."""
+        return _review.move_report(self.engine, report, to, author)
+
+    def editor_decisions(self, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Editor decisions, newest first."""
+        return _review.list_decisions(self.engine, limit=limit)
 
 
 # Tables an ingest writes; PostgreSQL gets fresh statistics on them after one.

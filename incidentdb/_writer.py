@@ -601,7 +601,14 @@ class IngestWriter:
                 )
                 counts["updated"] += len(changed)
                 pks = [row["_pk"] for row in changed]
-                self.conn.execute(delete(links_t).where(links_t.c.incident_pk.in_(pks)))
+                # Only AIID's own reports are relinked from its list: reports from news feeds
+                # (no report number) joined the incident here, by a run or an editor, and stay.
+                aiid_reports = select(reports_t.c.id).where(reports_t.c.report_number.is_not(None))
+                self.conn.execute(
+                    delete(links_t).where(
+                        links_t.c.incident_pk.in_(pks), links_t.c.report_pk.in_(aiid_reports)
+                    )
+                )
                 self.conn.execute(delete(roles_t).where(roles_t.c.incident_pk.in_(pks)))
             touched = [row["incident_id"] for row in new + changed]
             if touched:

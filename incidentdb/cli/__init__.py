@@ -10,8 +10,10 @@ from incidentdb.cli._context import AppContext
 from incidentdb.cli.db import db
 from incidentdb.cli.demo import demo
 from incidentdb.cli.export import export
+from incidentdb.cli.feeds import feeds, ingest_feeds
 from incidentdb.cli.incidents import incidents
 from incidentdb.cli.ingest import ingest
+from incidentdb.cli.review import merge_incidents, reports, review
 from incidentdb.cli.search import search
 from incidentdb.cli.stats import stats
 from incidentdb.cli.taxonomy import taxonomy
@@ -54,8 +56,22 @@ def cli(ctx: click.Context, db_url: str | None, quiet: bool) -> None:
     ctx.call_on_close(app.close)
 
 
-for command in (db, ingest, incidents, search, stats, demo, taxonomy, export):
+for command in (
+    db,
+    ingest,
+    incidents,
+    search,
+    stats,
+    demo,
+    taxonomy,
+    export,
+    feeds,
+    review,
+    reports,
+):
     cli.add_command(command)
+ingest.add_command(ingest_feeds)
+incidents.add_command(merge_incidents)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ Errors (all :class:`incidentdb.SourceError`)::
     └── FulltextError       no article text could be had (page, extraction, trafilatura)
 """
 
+from ingest.rss._ingester import RssIngester
 from ingest.rss.feedlist import FeedSpec, parse_json_feed_list, parse_opml, read_feed_list
 from ingest.rss.fetch import (
     DEFAULT_MAX_BYTES,
@@ -61,6 +62,7 @@ __all__ = [
     "ParsedFeed",
     "PollOutcome",
     "RedirectHop",
+    "RssIngester",
     "extract_main_text",
     "fetch_fulltext",
     "iter_poll_feeds",

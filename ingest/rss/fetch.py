@@ -598,6 +598,8 @@ class _Poller:
 
     async def _answer(self, response: httpx.Response) -> _Done | _Redirect | _Retry:
         status = response.status_code
+        if not 200 <= status < 300:
+            await _drain(response)
         location = response.headers.get("location", "").strip()
         if status in _REDIRECT_STATUSES and location:
             return _Redirect(status, urljoin(str(response.url), location))
@@ -636,6 +638,23 @@ class _Poller:
         return _Done(
             PollOutcome.OK, status=status, headers=response.headers, content=b"".join(chunks)
         )
+
+
+async def _drain(response: httpx.Response, limit: int = 65_536) -> None:
+    """Read a small body (304, redirect, error page) to its end before closing the response.
+
+    httpx keeps a connection alive only when the answer was read to its end; without this every
+    304 of a conditional poll would cost a new TCP connection. A body over `limit` is left
+    unread, and its connection closed.
+    """
+    size = 0
+    try:
+        async for chunk in response.aiter_raw():
+            size += len(chunk)
+            if size > limit:
+                return
+    except httpx.HTTPError:
+        return
 
 
 def _retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:

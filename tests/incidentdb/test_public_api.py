@@ -11,6 +11,7 @@ def test_exported_names() -> None:
             "SILENT",
             "ArchiveError",
             "ClassificationRecord",
+            "DecisionError",
             "DuplicateRecord",
             "EntityRecord",
             "EntityRole",

@@ -1,19 +1,6 @@
 """Polling through real sockets: a server on 127.0.0.1 that serves the fixtures and misbehaves.
 
-The server's routes (the query string keeps per-test state apart, e.g. ``/flaky/500?fail=1&k=a``):
-
-- ``/feeds/NAME``: a fixture file, with an ETag and Last-Modified; 304 when the request
-  carries either validator and it matches;
-- ``/latin1.xml``: an RSS feed that declares UTF-8 but is encoded in Latin-1;
-- ``/gzip.xml``: ``rss2.xml`` gzip-encoded (``Content-Encoding: gzip``);
-- ``/page.html``, ``/article.html``: HTML pages;
-- ``/slow``: answers after 2 s; ``/trickle``: sends headers, then one byte every 0.1 s;
-- ``/status/CODE?retry_after=V``: that status (with ``Retry-After: V``);
-- ``/flaky/CODE?fail=N&retry_after=V``: CODE for the first N requests, then ``rss2.xml``;
-- ``/redirect/CODE?to=PATH``: a redirect; ``/loop``: a redirect to itself;
-- ``/large?size=N&length=0|1``: an N-byte body, with or without Content-Length (else
-  chunked), counting the bytes it manages to send in ``server.sent``;
-- ``/counted?k=…``: sleeps 0.15 s, counting requests in flight per Host header and overall.
+The server and its routes are in ``tests/rss_server.py`` (shared with the ingester's tests).
 """
 
 from __future__ import annotations
@@ -25,17 +12,13 @@ import email.utils
 import gzip
 import socket
 import sys
-import threading
 import time
-from collections import Counter, defaultdict
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from rss_server import LAST_MODIFIED, FeedServer
 
 from ingest.rss import (
     FeedFormatError,
@@ -53,206 +36,6 @@ from ingest.rss import (
 from ingest.rss.fetch import _retry_after_seconds
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-# -- the server -------------------------------------------------------------------------------
-LAST_MODIFIED = "Tue, 02 Jun 2026 08:00:00 GMT"
-
-LATIN1_FEED = (
-    '<?xml version="1.0" encoding="utf-8"?>\n'
-    '<rss version="2.0"><channel><title>Café Technique</title>'
-    "<link>https://cafe.example.fr/</link>"
-    "<item><title>Résumé screening bias à Paris</title>"
-    "<link>https://cafe.example.fr/resume-bias</link>"
-    "<description>Un algorithme écarte des candidates.</description></item>"
-    "</channel></rss>"
-).encode("latin-1")
-
-
-def small_feed(title: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>{title}</title><item><title>{title} item</title>"
-        f"<link>https://counted.example.com/{title}</link></item></channel></rss>"
-    ).encode()
-
-
-class FeedServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
-        self.hits: Counter[str] = Counter()
-        self.sent: dict[str, int] = {}
-        self.request_headers: dict[str, list[dict[str, str]]] = defaultdict(list)
-        self.in_flight: Counter[str] = Counter()
-        self.max_in_flight: Counter[str] = Counter()
-        self.total_in_flight = 0
-        self.max_total_in_flight = 0
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Clients that hang up on purpose (timeouts, size limits) are not errors here."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: FeedServer
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        parts = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        with self.server.lock:
-            self.server.hits[self.path] += 1
-            hit = self.server.hits[self.path]
-            self.server.request_headers[self.path].append(dict(self.headers.items()))
-        route = parts.path.strip("/").split("/")
-        try:
-            self._route(route, query, hit)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-
-    def _route(self, route: list[str], query: dict[str, str], hit: int) -> None:
-        head = route[0]
-        if head == "feeds":
-            self._fixture(route[1])
-        elif head == "latin1.xml":
-            self._send(200, LATIN1_FEED, "application/rss+xml")
-        elif head == "gzip.xml":
-            body = gzip.compress((FIXTURES / "rss2.xml").read_bytes())
-            self._send(200, body, "application/rss+xml", {"Content-Encoding": "gzip"})
-        elif head in ("page.html", "article.html"):
-            self._send(200, (FIXTURES / head).read_bytes(), "text/html; charset=utf-8")
-        elif head == "slow":
-            if self.server.stopping.wait(2.0):
-                return
-            self._send(200, small_feed("slow"), "application/rss+xml")
-        elif head == "trickle":
-            self._trickle()
-        elif head == "status":
-            self._status(int(route[1]), query)
-        elif head == "flaky":
-            if hit <= int(query.get("fail", "1")):
-                self._status(int(route[1]), query)
-            else:
-                self._fixture("rss2.xml")
-        elif head == "redirect":
-            self._send(int(route[1]), b"", "text/plain", {"Location": query["to"]})
-        elif head == "loop":
-            self._send(302, b"", "text/plain", {"Location": self.path})
-        elif head == "large":
-            self._large(int(query["size"]), query.get("length") == "1")
-        elif head == "counted":
-            self._counted(query)
-        else:
-            self._send(404, b"no such route", "text/plain")
-
-    def _send(
-        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _fixture(self, name: str) -> None:
-        etag = f'"{name}-v1"'
-        if self.headers.get("If-None-Match") == etag or (
-            self.headers.get("If-None-Match") is None
-            and self.headers.get("If-Modified-Since") == LAST_MODIFIED
-        ):
-            self.send_response(304)
-            self.send_header("ETag", etag)
-            self.end_headers()
-            return
-        mime = "application/atom+xml" if name.startswith("atom") else "application/rss+xml"
-        body = (FIXTURES / name).read_bytes()
-        self._send(200, body, mime, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
-
-    def _status(self, status: int, query: dict[str, str]) -> None:
-        headers = {"Retry-After": query["retry_after"]} if "retry_after" in query else {}
-        self._send(status, f"status {status}".encode(), "text/plain", headers)
-
-    def _trickle(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.send_header("Content-Length", "100")
-        self.end_headers()
-        for _ in range(100):
-            if self.server.stopping.wait(0.1):
-                return
-            self.wfile.write(b" ")
-            self.wfile.flush()
-
-    def _large(self, size: int, with_length: bool) -> None:
-        chunk = b"<!-- padding padding padding padding padding padding padding -->\n" * 1024
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
-        if with_length:
-            self.send_header("Content-Length", str(size))
-        else:
-            self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        sent = 0
-        try:
-            while sent < size and not self.server.stopping.is_set():
-                part = chunk[: size - sent]
-                if with_length:
-                    self.wfile.write(part)
-                else:
-                    self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
-                sent += len(part)
-            if not with_length:
-                self.wfile.write(b"0\r\n\r\n")
-        finally:
-            with self.server.lock:
-                self.server.sent[self.path] = sent
-            self.close_connection = True
-
-    def _counted(self, query: dict[str, str]) -> None:
-        host = self.headers.get("Host", "").rsplit(":", 1)[0]
-        server = self.server
-        with server.lock:
-            server.in_flight[host] += 1
-            server.total_in_flight += 1
-            server.max_in_flight[host] = max(server.max_in_flight[host], server.in_flight[host])
-            server.max_total_in_flight = max(server.max_total_in_flight, server.total_in_flight)
-        try:
-            time.sleep(0.15)
-        finally:
-            with server.lock:
-                server.in_flight[host] -= 1
-                server.total_in_flight -= 1
-        self._send(200, small_feed(query.get("k", "x")), "application/rss+xml")
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    """A fresh server per test, so per-path counters start at zero."""
-    server = FeedServer()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
 
 # -- helpers ----------------------------------------------------------------------------------
 # Short limits keep the misbehaving endpoints fast: 0.5 s per wait, one retry, 1 MB bodies.

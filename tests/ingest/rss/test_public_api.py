@@ -20,6 +20,7 @@ def test_exported_names() -> None:
         "ParsedFeed",
         "PollOutcome",
         "RedirectHop",
+        "RssIngester",
         "extract_main_text",
         "fetch_fulltext",
         "iter_poll_feeds",

@@ -1,0 +1,554 @@
+"""The `rss.v1` ingester: poll every due feed, store its entries, turn relevant ones into reports.
+
+A run has two phases, each safe to run in several worker processes at once on PostgreSQL:
+
+1. **Polling.** The worker leases a batch of due feeds (:func:`incidentdb._feeds.claim_feeds`),
+   polls them concurrently with :func:`ingest.rss.iter_poll_feeds` (conditional GET with the
+   stored validators), parses each answer and stores its entries as `unscored`, one transaction
+   per feed, together with the feed's new state (validators, permanent redirects, back-off) and
+   the run's record of the poll; then it leases the next batch, until none is due.
+2. **Judging.** Unscored entries (this run's and any backlog) are scored by the relevance filter;
+   rejected ones are kept as such; relevant ones become reports, and the grouper decides which
+   incident each joins, else a candidate incident is opened for an editor to review. Entries are
+   locked as they are judged (`FOR UPDATE SKIP LOCKED`) and grouping is serialised by an advisory
+   lock, so concurrent workers neither judge an entry twice nor open one story twice.
+
+Nothing already grouped is grouped again, so an editor's merges, moves, accepts and rejects are
+never undone by a later run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import os
+import socket
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from incidentdb import IngestError, Progress, Store
+from incidentdb._feeds import (
+    DEFAULT_INTERVAL,
+    ClaimedFeed,
+    GroupCandidate,
+    Judgement,
+    JudgementWriter,
+    PendingEntry,
+    PollRecord,
+    claim_feeds,
+    claim_unscored,
+    count_unscored,
+    entity_names,
+    finish_poll,
+    group_candidates,
+    insert_entries,
+    known_entry_urls,
+    lock_grouping,
+    make_all_due,
+    release_feeds,
+)
+from incidentdb._models import utc_now
+from ingest._http import USER_AGENT
+from ingest.rss._pipeline import EntityFinder, Judge, load_pipeline
+from ingest.rss.fetch import (
+    DEFAULT_MAX_BYTES,
+    FeedRequest,
+    FeedResult,
+    PollOutcome,
+    fetch_fulltext,
+    iter_poll_feeds,
+)
+from ingest.rss.parse import FeedEntry, FeedError, FeedFormatError, parse_feed
+
+__all__ = ["RssIngester"]
+
+_AUTO: Any = object()
+
+
+@dataclass
+class _Totals:
+    outcomes: Counter[str] = field(default_factory=Counter)
+    entries: Counter[str] = field(default_factory=Counter)
+    judged: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    bytes_downloaded: int = 0
+
+
+class RssIngester:
+    """Polls the store's feeds and files relevant entries as reports grouped into incidents.
+
+    Args:
+        worker_id: names this worker in leases and poll records (default: host and pid).
+        concurrency: requests in flight at once; `per_host` of them to one host.
+        fulltext: fetch every new entry's article page for its text (feeds marked `fulltext`
+            always are).
+        all_due: make every feed that is not gone due now, before polling.
+        batch: feeds leased at a time (default: 4 × concurrency).
+        lease_seconds: how long a lease holds; a crashed worker's feeds wait this long.
+        interval: time between polls of a healthy feed.
+        timeout, retries, backoff, max_bytes: passed to :func:`ingest.rss.iter_poll_feeds`.
+        judge: the relevance filter and grouper; by default `ingest.relevance` and
+            `ingest.grouping` (None: store entries unscored, for a later run to judge).
+        window_days: a report may join incidents dated this many days either side of it.
+    """
+
+    name = "rss.v1"
+
+    def __init__(
+        self,
+        *,
+        worker_id: str | None = None,
+        concurrency: int = 16,
+        per_host: int = 2,
+        fulltext: bool = False,
+        all_due: bool = False,
+        batch: int | None = None,
+        lease_seconds: float = 900.0,
+        interval: dt.timedelta = DEFAULT_INTERVAL,
+        timeout: float = 10.0,
+        total_timeout: float = 60.0,
+        retries: int = 2,
+        backoff: float = 0.5,
+        retry_after_cap: float = 30.0,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        judge: Judge | None = _AUTO,
+        window_days: int = 60,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.concurrency = concurrency
+        self.per_host = per_host
+        self.fulltext = fulltext
+        self.all_due = all_due
+        self.batch = batch or 4 * concurrency
+        self.lease = dt.timedelta(seconds=lease_seconds)
+        self.interval = interval
+        self.poll_options: dict[str, Any] = {
+            "concurrency": concurrency,
+            "per_host": per_host,
+            "timeout": timeout,
+            "total_timeout": total_timeout,
+            "retries": retries,
+            "backoff": backoff,
+            "retry_after_cap": retry_after_cap,
+            "max_bytes": max_bytes,
+        }
+        self.judge = judge
+        self.window = dt.timedelta(days=window_days)
+
+    @contextmanager
+    def open(self, source: str, progress: Progress) -> Iterator[None]:
+        raise IngestError(
+            "rss.v1 polls the feeds registered in the store; it does not read a source",
+            hint="Use `incidentdb ingest feeds` or Store.ingest_feeds().",
+        )
+        yield  # pragma: no cover
+
+    def load(self, opened: Any, writer: Any, progress: Progress) -> None:
+        raise IngestError("rss.v1 runs through Store.ingest_feeds()")
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    def run(
+        self, store: Store, run_id: int, progress: Progress
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Poll, then judge; returns the run's counts and notes."""
+        totals = _Totals()
+        if self.all_due:
+            make_all_due(store.engine)
+        asyncio.run(self._poll_phase(store, run_id, totals, progress))
+        self._judge_phase(store, totals, progress)
+        failed = sum(n for o, n in totals.outcomes.items() if o not in ("ok", "not_modified"))
+        counts: dict[str, Any] = {
+            "feeds": {
+                "polled": sum(totals.outcomes.values()),
+                "ok": totals.outcomes["ok"] + totals.outcomes["bozo"],
+                "not_modified": totals.outcomes["not_modified"],
+                "failed": failed - totals.outcomes["bozo"],
+                "bytes": totals.bytes_downloaded,
+            },
+            "entries": {
+                "added": totals.entries["new"],
+                "unchanged": totals.entries["duplicate"],
+                "errors": totals.entries["errors"],
+                "rejected": totals.judged["rejected"],
+                "unscored": totals.judged["unscored"],
+            },
+            "reports": {
+                "added": totals.judged["joined"] + totals.judged["opened"],
+                "already_known": totals.judged["known"],
+            },
+            "incidents": {
+                "added": totals.judged["opened"],
+                "joined": totals.judged["joined"],
+            },
+        }
+        return counts, totals.notes
+
+    async def _poll_phase(
+        self, store: Store, run_id: int, totals: _Totals, progress: Progress
+    ) -> None:
+        limits = httpx.Limits(
+            max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+        )
+        # Parsing (feedparser) is the CPU-bound part of a poll; it runs in threads, a few feeds
+        # at a time, while the event loop goes on fetching.
+        self._queue: list[tuple[ClaimedFeed, PollRecord, Any, asyncio.Future[list[str]]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        slots = asyncio.Semaphore(8)
+        async with httpx.AsyncClient(
+            headers={"User-Agent": USER_AGENT}, limits=limits, follow_redirects=False
+        ) as client:
+            while True:
+                claimed = await asyncio.to_thread(
+                    claim_feeds, store.engine, self.worker_id, limit=self.batch, lease=self.lease
+                )
+                if not claimed:
+                    return
+                await self._poll_batch(store, run_id, claimed, client, slots, totals, progress)
+
+    async def _poll_batch(
+        self,
+        store: Store,
+        run_id: int,
+        claimed: list[ClaimedFeed],
+        client: httpx.AsyncClient,
+        slots: asyncio.Semaphore,
+        totals: _Totals,
+        progress: Progress,
+    ) -> None:
+        by_url = {feed.url: feed for feed in claimed}
+        requests = [
+            FeedRequest(url=f.url, etag=f.etag, last_modified=f.last_modified) for f in claimed
+        ]
+        done: set[int] = set()
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def handle(feed: ClaimedFeed, result: FeedResult) -> None:
+            try:
+                await self._handle(store, run_id, feed, result, client, totals)
+                done.add(feed.pk)
+            finally:
+                slots.release()
+
+        try:
+            async for result in iter_poll_feeds(
+                requests, client=client, progress=progress, **self.poll_options
+            ):
+                await slots.acquire()
+                tasks.add(asyncio.create_task(handle(by_url[result.url], result)))
+                for task in [t for t in tasks if t.done()]:
+                    tasks.discard(task)
+                    task.result()
+            if tasks:
+                await asyncio.gather(*tasks)
+                tasks.clear()
+        finally:
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            left = [f.pk for f in claimed if f.pk not in done]
+            if left:
+                await asyncio.to_thread(release_feeds, store.engine, self.worker_id, left)
+
+    async def _handle(
+        self,
+        store: Store,
+        run_id: int,
+        feed: ClaimedFeed,
+        result: FeedResult,
+        client: httpx.AsyncClient,
+        totals: _Totals,
+    ) -> None:
+        record, entries = await asyncio.to_thread(_parse, feed, result)
+        rows: list[dict[str, Any]] = []
+        if entries:
+            known = await asyncio.to_thread(_known_urls, store, [e.url for e in entries if e.url])
+            fresh = [e for e in entries if e.url not in known]
+            texts: dict[str, str] = {}
+            if fresh and (self.fulltext or feed.fulltext):
+                texts, failures = await self._fulltexts(fresh, client)
+                record.entries_errors += failures
+            rows = [_entry_row(e, feed.pk, run_id, texts.get(e.url or "")) for e in fresh]
+        notes = await self._write(store, run_id, feed, record, rows)
+        totals.outcomes[record.outcome] += 1
+        totals.entries["new"] += record.entries_new
+        totals.entries["duplicate"] += record.entries_duplicate
+        totals.entries["errors"] += record.entries_errors
+        totals.bytes_downloaded += record.bytes_downloaded
+        totals.notes.extend(notes)
+
+    async def _write(
+        self, store: Store, run_id: int, feed: ClaimedFeed, record: PollRecord, rows: list[Any]
+    ) -> list[str]:
+        """Queue one feed's poll for writing and wait until it is committed.
+
+        Writes are group-committed: while one transaction is being written, the feeds that
+        finish polling queue up and go together into the next, so a run of 304s costs a few
+        transactions rather than one per feed.
+        """
+        future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self._queue.append((feed, record, rows, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(store, run_id))
+        return await future
+
+    async def _flush(self, store: Store, run_id: int) -> None:
+        while self._queue:
+            group, self._queue = self._queue, []
+            try:
+                notes = await asyncio.to_thread(self._write_group, store, run_id, group)
+            except Exception as exc:  # each waiting feed's handler raises it
+                for *_, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (*_, future), feed_notes in zip(group, notes, strict=True):
+                if not future.done():
+                    future.set_result(feed_notes)
+
+    def _write_group(
+        self, store: Store, run_id: int, group: list[tuple[ClaimedFeed, PollRecord, Any, Any]]
+    ) -> list[list[str]]:
+        # All rows in one statement, sorted, so concurrent workers take the unique index's
+        # locks in one order (no deadlock on PostgreSQL).
+        rows = sorted(
+            (row for _, _, feed_rows, _ in group for row in feed_rows),
+            key=lambda row: row["canonical_url"],
+        )
+        with store.engine.begin() as conn:
+            new = Counter(insert_entries(conn, rows))
+            out = []
+            for feed, record, _, _ in group:
+                record.entries_new = new[feed.pk]
+                record.entries_duplicate = (
+                    record.entries_seen - record.entries_new - record.entries_skipped
+                )
+                out.append(
+                    finish_poll(
+                        conn,
+                        run_id,
+                        self.worker_id,
+                        record,
+                        failures=feed.consecutive_failures,
+                        interval=self.interval,
+                        update_validators=record.outcome in ("ok", "bozo", "not_modified"),
+                    )
+                )
+        return out
+
+    async def _fulltexts(
+        self, entries: Sequence[FeedEntry], client: httpx.AsyncClient
+    ) -> tuple[dict[str, str], int]:
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def one(url: str) -> str | None:
+            async with slots:
+                try:
+                    return await fetch_fulltext(
+                        url, client=client, timeout=self.poll_options["timeout"]
+                    )
+                except FeedError:
+                    return None
+
+        urls = [e.link or e.url for e in entries]
+        found = await asyncio.gather(*(one(u) for u in urls if u))
+        texts = {e.url: t for e, t in zip(entries, found, strict=False) if e.url and t}
+        return texts, sum(1 for t in found if t is None)
+
+    # -- judging -----------------------------------------------------------------------------
+
+    def _judge_phase(self, store: Store, totals: _Totals, progress: Progress) -> None:
+        names = entity_names(store.engine)
+        judge = load_pipeline(names) if self.judge is _AUTO else self.judge
+        if judge is None:
+            totals.judged["unscored"] = count_unscored(store.engine)
+            totals.notes.append(
+                "the relevance filter (ingest.relevance) is not installed: entries are stored "
+                "unscored; a run with it installed will judge them"
+            )
+            return
+        finder = EntityFinder(names)
+        progress.stage("judging entries")
+        while True:
+            with store.engine.begin() as conn:
+                lock_grouping(conn)
+                pending = claim_unscored(conn, 200)
+                if not pending:
+                    break
+                self._judge_batch(conn, judge, finder, pending, totals)
+            progress.advance(len(pending))
+
+    def _judge_batch(
+        self,
+        conn: Any,
+        judge: Judge,
+        finder: EntityFinder,
+        pending: list[PendingEntry],
+        totals: _Totals,
+    ) -> None:
+        verdicts = judge.score_many([(p.title or "", p.text or "") for p in pending])
+        relevant_dates = [_day(p) for p, v in zip(pending, verdicts, strict=True) if v.relevant]
+        candidates: list[GroupCandidate] = []
+        if relevant_dates:
+            candidates = group_candidates(
+                conn, min(relevant_dates) - self.window, max(relevant_dates) + self.window
+            )
+        items: dict[int, Any] = {}
+        writer = JudgementWriter(
+            conn, [p.canonical_url for p, v in zip(pending, verdicts, strict=True) if v.relevant]
+        )
+
+        def item_of(cand: GroupCandidate) -> Any:
+            if cand.pk not in items:
+                items[cand.pk] = judge.item(
+                    cand.pk,
+                    cand.title,
+                    cand.text,
+                    frozenset(cand.urls),
+                    cand.date,
+                    frozenset(cand.entities),
+                )
+            return items[cand.pk]
+
+        for entry, verdict in zip(pending, verdicts, strict=True):
+            judgement = Judgement(
+                entry=entry,
+                score=verdict.score,
+                relevant=verdict.relevant,
+                evidence=verdict.evidence,
+                filter_name=judge.name,
+            )
+            day = _day(entry)
+            text = entry.text or ""
+            entities = finder.find(f"{entry.title or ''}\n{text}")
+            if verdict.relevant:
+                near = [c for c in candidates if c.date is None or abs(c.date - day) <= self.window]
+                item = judge.item(
+                    -entry.pk,
+                    entry.title or "",
+                    text,
+                    frozenset({entry.canonical_url}),
+                    day,
+                    entities,
+                )
+                near_items = [item_of(c) for c in near]
+                match = judge.decide(item, near_items)
+                if match is not None:
+                    judgement = _with(judgement, join_pk=match.key)
+                else:
+                    best = judge.best_matches(item, near_items, k=5)
+                    judgement = _with(
+                        judgement,
+                        best_matches=tuple(
+                            {"incident_pk": m.key, "score": round(m.score, 4), "reasons": m.reasons}
+                            for m in best
+                            if m.score > 0
+                        ),
+                    )
+            incident_pk, outcome = writer.write(judgement)
+            totals.judged[outcome] += 1
+            if outcome == "opened" and incident_pk is not None:
+                candidates.append(
+                    GroupCandidate(
+                        pk=incident_pk,
+                        title=entry.title or "",
+                        text=text,
+                        urls={entry.canonical_url},
+                        date=day,
+                        entities=set(entities),
+                        status="candidate",
+                    )
+                )
+            elif outcome == "joined" and incident_pk is not None:
+                for cand in candidates:
+                    if cand.pk == incident_pk:
+                        cand.urls.add(entry.canonical_url)
+                        cand.entities.update(entities)
+                        if entry.title and len(cand.text) < 4000:
+                            cand.text = f"{cand.text}\n{entry.title}".strip()
+                        items.pop(cand.pk, None)
+        writer.flush()
+
+
+def _known_urls(store: Store, urls: list[str]) -> set[str]:
+    with store.engine.connect() as conn:
+        return known_entry_urls(conn, urls)
+
+
+def _with(judgement: Judgement, **changes: Any) -> Judgement:
+    return dataclasses.replace(judgement, **changes)
+
+
+def _day(entry: PendingEntry) -> dt.date:
+    return entry.published_at.date() if entry.published_at else utc_now().date()
+
+
+def _parse(feed: ClaimedFeed, result: FeedResult) -> tuple[PollRecord, list[FeedEntry]]:
+    """The poll's record and the entries worth storing (each URL once), from one result."""
+    record = PollRecord(
+        feed_pk=feed.pk,
+        url=feed.url,
+        outcome=str(result.outcome),
+        http_status=result.status,
+        error=result.error,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        new_url=result.permanent_url,
+        retry_after=result.retry_after,
+        bytes_downloaded=result.bytes_downloaded,
+        elapsed=result.elapsed,
+    )
+    if result.outcome != PollOutcome.OK or result.content is None:
+        return record, []
+    started = time.perf_counter()
+    try:
+        parsed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
+    except FeedFormatError as exc:
+        record.outcome = "not_a_feed"
+        record.error = f"{exc}" + (f" ({exc.hint})" if exc.hint else "")
+        return record, []
+    if parsed.bozo:
+        record.outcome = "bozo"
+        record.error = f"malformed feed, {len(parsed.entries)} entries kept: {parsed.error}"
+    entries: dict[str, FeedEntry] = {}
+    for entry in parsed.entries:
+        if entry.url:
+            entries.setdefault(entry.url, entry)
+    record.entries_seen = len(parsed.entries) + parsed.skipped
+    # Entries without a link cannot be reports: they count as errors of the feed. Links
+    # repeated within the feed count as duplicates.
+    record.entries_skipped = parsed.skipped + sum(1 for e in parsed.entries if not e.url)
+    record.entries_errors = record.entries_skipped
+    record.elapsed += time.perf_counter() - started
+    return record, list(entries.values())
+
+
+def _entry_row(entry: FeedEntry, feed_pk: int, run_pk: int, fulltext: str | None) -> dict[str, Any]:
+    published = entry.published
+    return {
+        "canonical_url": entry.url,
+        "feed_pk": feed_pk,
+        "run_pk": run_pk,
+        "link": entry.link,
+        "guid": entry.guid,
+        "title": entry.title,
+        "published_at": published.astimezone(dt.UTC).replace(tzinfo=None) if published else None,
+        "authors": list(entry.authors),
+        "summary": entry.summary,
+        "content": entry.content,
+        "fulltext": fulltext,
+        "score": None,
+        "evidence": [],
+        "filter_name": None,
+        "report_pk": None,
+    }
