@@ -8,6 +8,7 @@ each into a message with a hint and a non-zero exit code. The tree::
     │   └── MigrationError          the schema is not at the revision this version needs
     ├── NotFoundError               an incident, report or other record does not exist
     ├── RegistryError               no plug-in of that name (lists the names that exist)
+    ├── EvaluationDataError         the data an evaluation reads is missing or malformed
     └── IngestError                 an ingest run failed; nothing of it was written
         ├── SourceError             the source cannot be reached or opened (URL, path)
         ├── ArchiveError            an archive is truncated, corrupt or unsafe
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 __all__ = [
     "ArchiveError",
+    "EvaluationDataError",
     "IncidentDBError",
     "IngestError",
     "MigrationError",
@@ -89,3 +91,9 @@ class SnapshotFormatError(IngestError):
         super().__init__(f"{where}: {message}", hint=hint)
         self.file = file
         self.row = row
+
+
+class EvaluationDataError(IncidentDBError):
+    """The data an evaluation reads is missing or malformed (names the path)."""
+
+    hint = "Point --data at the shared data folder (the one holding aiid_data/)."
