@@ -9,6 +9,7 @@ from incidentdb._engine import DATABASE_URL_ENV
 from incidentdb.cli._context import AppContext
 from incidentdb.cli.db import db
 from incidentdb.cli.demo import demo
+from incidentdb.cli.eval import eval_group
 from incidentdb.cli.incidents import incidents
 from incidentdb.cli.ingest import ingest
 from incidentdb.cli.search import search
@@ -53,7 +54,7 @@ def cli(ctx: click.Context, db_url: str | None, quiet: bool) -> None:
     ctx.call_on_close(app.close)
 
 
-for command in (db, ingest, incidents, search, stats, demo, taxonomy):
+for command in (db, ingest, incidents, search, stats, demo, taxonomy, eval_group):
     cli.add_command(command)
 
 
