@@ -2,7 +2,7 @@
 
 >>> from ingest.grouping import Grouper, GroupingItem
 >>> a = GroupingItem("r1", "Robotaxi drags pedestrian", "A driverless car dragged a woman.")
->>> b = GroupingItem("r2", "Robotaxi firm suspended after it dragged pedestrian", "The driverless car...")
+>>> b = GroupingItem("r2", "Robotaxi firm suspended after it dragged pedestrian", "Driverless.")
 >>> Grouper().cluster([a, b])
 [['r1', 'r2']]
 
@@ -12,7 +12,7 @@ plus shared entity names, within a date window) and groups a stream online;
 """
 
 from ingest.grouping._eval import GroupingScore, evaluate_grouping, pairwise_score
-from ingest.grouping._grouper import GroupMatch, Grouper, GroupingItem, extract_entities
+from ingest.grouping._grouper import Grouper, GroupingItem, GroupMatch, extract_entities
 
 __all__ = [
     "GroupMatch",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -36,11 +36,11 @@ class GroupingScore:
 
 
 def pairwise_score(
-    dataset: str, truth: dict[Hashable, Hashable], groups: Sequence[Sequence[Hashable]]
+    dataset: str, truth: Mapping[Hashable, object], groups: Sequence[Sequence[Hashable]]
 ) -> GroupingScore:
     """Score ``groups`` (lists of item keys) against ``truth`` (item key -> incident)."""
     predicted = {frozenset(p) for g in groups for p in combinations(g, 2)}
-    by_incident: dict[Hashable, list[Hashable]] = {}
+    by_incident: dict[object, list[Hashable]] = {}
     for key, incident in truth.items():
         by_incident.setdefault(incident, []).append(key)
     true = {frozenset(p) for members in by_incident.values() for p in combinations(members, 2)}

@@ -105,7 +105,8 @@ def evaluate_relevance(
     try:
         mixed = read_examples(mix_path)
     except ValueError as exc:
-        raise EvaluationDataError(str(exc), hint="Each line needs title, text and relevant.")
+        hint = "Each line needs title, text and relevant."
+        raise EvaluationDataError(str(exc), hint=hint) from exc
     rows: list[RelevanceScore] = []
     for name, examples in (("real", real), ("mix", mixed)):
         flags = [r.relevant for r in flt.score_many((e.title, e.text) for e in examples)]

@@ -15,6 +15,7 @@ import copy
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Self
 
@@ -130,7 +131,7 @@ def _is_acronym(term: str) -> bool:
 
 def _analyzer(tokens: list[str]) -> list[str]:
     kept = [t for t in tokens if t not in _STOP and len(t) > 1]
-    return kept + [f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False)]
+    return kept + [f"{a} {b}" for a, b in pairwise(kept)]
 
 
 class RelevanceFilter:

@@ -21,12 +21,12 @@ from spacy.attrs import IS_PUNCT, IS_SPACE, NORM
 from spacy.language import Language
 from spacy.tokens import Doc
 
-__all__ = ["NUMBER_NORM", "lemma_of", "make_nlp", "norm_of", "norms"]
+__all__ = ["NUMBER_NORM", "inflected_forms", "lemma_of", "make_nlp", "norm_of", "norms"]
 
 NUMBER_NORM = "<num>"
 # A number carries no topic; one shared feature keeps the vocabulary small.
 _NUMBER = re.compile(r"^[\d.,:%$€£/+-]*\d[\d.,:%$€£/+-]*$")
-_SUFFIX_EXCEPTIONS = ("ss", "us", "is", "ous", "ics")
+_SUFFIX_EXCEPTIONS = ("ss", "us", "sis", "ous", "ics")
 # The lookup table reads "ai" as in "ai n't" and "data" as a plural of "datum"; in news about AI
 # systems these words mean themselves.
 _KEEP = {"ai": "ai", "data": "data", "media": "media", "ais": "ai"}
@@ -40,6 +40,11 @@ def _lookup() -> dict[str, str]:
     with gzip.open(str(path), "rt", encoding="utf-8") as fh:
         table: dict[str, str] = json.load(fh)
     return {k.lower(): v.lower() for k, v in table.items()}
+
+
+def inflected_forms() -> dict[str, str]:
+    """Lower-case inflected English words ("crashed", "regulators") and their lemmas."""
+    return _lookup()
 
 
 # Lemmas already worked out: news text repeats its words, and the rule below is pure Python.
@@ -80,7 +85,7 @@ def norm_of(word: str) -> str:
 def make_nlp() -> Language:
     """A blank English pipeline whose vocabulary's NORM is the lower-case lemma."""
     nlp = spacy.blank("en")
-    nlp.vocab.lex_attr_getters[NORM] = norm_of
+    nlp.vocab.lex_attr_getters[NORM] = norm_of  # type: ignore[attr-defined]
     # Lexemes made before the getter was set (tokenizer exceptions) get their norm now.
     for lexeme in nlp.vocab:
         lexeme.norm_ = norm_of(lexeme.orth_)

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from incidentdb._errors import EvaluationDataError
 
@@ -69,7 +70,7 @@ def read_real_reports(data: Path) -> list[RealReport]:
     return reports
 
 
-def _report(row: dict, number: int) -> RealReport:  # type: ignore[type-arg]
+def _report(row: dict[str, Any], number: int) -> RealReport:
     kind = str(row["kind"])
     ids = row.get("incident_ids_2026") or []
     incident: int | None = int(ids[0]) if len(ids) == 1 else None
