@@ -24,6 +24,7 @@ from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from spacy.attrs import IDX
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
@@ -244,18 +245,23 @@ class RelevanceFilter:
         text_x = self.vectorizer_.transform([norms(d) for d in docs])
         x = sparse.hstack([text_x, _features_from(spans)]).tocsr()
         scores = self.model_.predict_proba(x)[:, 1]
+        # Every feature's share of each score, in one sparse product for the whole batch.
+        contributions = x.multiply(self.coef_).tocsr()
         results = []
         for i, score in enumerate(scores):
             found = spans[i].spans[:_MAX_EVIDENCE_SPANS]
             evidence = [f"{label}: {span}" for label, span in found]
-            evidence += self._top_features(x.getrow(i))
+            evidence += self._top_features(contributions, i)
             value = round(float(score), 4)
             results.append(Relevance(value, value >= self.threshold, evidence))
         return results
 
     def _docs(self, items: Iterable[tuple[str, str]]) -> Iterable[Doc]:
+        # The title twice: a headline says in ten words what the article is about, and in a
+        # feed entry it is often most of what there is.
         texts = (
-            f"{(title or '').strip()}\n\n{(text or '')[: self.max_chars].strip()}"
+            f"{(title or '').strip()}\n{(title or '').strip()}\n\n"
+            f"{(text or '')[: self.max_chars].strip()}"
             for title, text in items
         )
         return self.nlp_.pipe(texts, batch_size=256)
@@ -275,15 +281,16 @@ class RelevanceFilter:
     def _rule_features(self, docs: Sequence[Doc]) -> sparse.csr_matrix:
         return _features_from([self._matches(d) for d in docs])
 
-    def _top_features(self, row: sparse.csr_matrix) -> list[str]:
-        contributions = row.multiply(self.coef_).tocsr()
-        order = np.argsort(-contributions.data)[:_MAX_EVIDENCE_FEATURES]
+    def _top_features(self, contributions: sparse.csr_matrix, row: int) -> list[str]:
+        begin, end = contributions.indptr[row], contributions.indptr[row + 1]
+        data = contributions.data[begin:end]
+        columns = contributions.indices[begin:end]
         out = []
-        for k in order:
-            weight = float(contributions.data[k])
+        for k in np.argsort(-data)[:_MAX_EVIDENCE_FEATURES]:
+            weight = float(data[k])
             if weight <= 0:
                 break
-            out.append(f"model: {self.feature_names_[contributions.indices[k]]} {weight:+.2f}")
+            out.append(f"model: {self.feature_names_[columns[k]]} {weight:+.2f}")
         return out
 
     def _check_fitted(self) -> None:
@@ -325,10 +332,12 @@ class _Found:
 
 
 def _title_end(doc: Doc) -> int:
-    for token in doc:
-        if token.is_space and "\n" in token.text:
-            return token.i
-    return len(doc)
+    # The doc is "title\n\ntext": the title ends at the first token after the blank line.
+    cut = doc.text.find("\n\n")
+    if cut < 0:
+        return len(doc)
+    starts = doc.to_array([IDX]).ravel()
+    return int(np.searchsorted(starts, cut))
 
 
 def _features_from(found: Sequence[_Found]) -> sparse.csr_matrix:
