@@ -87,9 +87,8 @@ def main() -> None:
     started = time.perf_counter()
     grouper.decide(grouping[0], candidates)
     seconds = time.perf_counter() - started
-    print(
-        f"{'decide one report against candidates':<44} {len(candidates):>7} cands    {seconds:8.2f} s"
-    )
+    label = "decide one report against candidates"
+    print(f"{label:<44} {len(candidates):>7} cands    {seconds:8.2f} s")
 
 
 if __name__ == "__main__":
