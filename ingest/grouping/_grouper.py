@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from incidentdb._text import canonical_url
@@ -285,8 +287,10 @@ class Grouper:
         """
         if not candidates:
             return []
-        items = [*candidates, item]
-        sims = self._similarity(items)[-1, :-1]
+        if hasattr(self, "vectorizer_"):
+            sims = self._similarity_to(item, candidates)
+        else:
+            sims = self._similarity([*candidates, item])[-1, :-1]
         best: dict[object, GroupMatch] = {}
         for j, cand in enumerate(candidates):
             match = self._match(item, cand, float(sims[j]))
@@ -354,16 +358,48 @@ class Grouper:
                 return group_of[owner]
         return None
 
-    def _similarity(self, items: Sequence[GroupingItem]) -> np.ndarray:
-        texts = [f"{it.title}\n{it.title}\n{(it.text or '')[: self.max_chars]}" for it in items]
-        vectorizer = TfidfVectorizer(
+    def fit(self, items: Iterable[GroupingItem]) -> Self:
+        """Learn IDF weights from a corpus (e.g. the store's reports); returns self.
+
+        Optional. Unfitted, :meth:`best_matches` weighs words by the candidates it is given at
+        each call; fitted, it weighs them by this corpus and keeps the vector of every item it
+        has seen, so a long ingest does not re-vectorise the same candidates for each entry.
+        :meth:`cluster` always weighs by the stream it groups.
+        """
+        self.vectorizer_ = self._vectorizer().fit([self._text(it) for it in items])
+        self._vectors: dict[GroupingItem, sparse.csr_matrix] = {}
+        return self
+
+    def _text(self, item: GroupingItem) -> str:
+        # The title twice: it names the event in few words.
+        return f"{item.title}\n{item.title}\n{(item.text or '')[: self.max_chars]}"
+
+    def _vectorizer(self) -> TfidfVectorizer:
+        return TfidfVectorizer(
             stop_words="english", ngram_range=(1, 1), sublinear_tf=True, min_df=1
         )
+
+    def _similarity(self, items: Sequence[GroupingItem]) -> np.ndarray:
         try:
-            matrix = vectorizer.fit_transform(texts)
+            matrix = self._vectorizer().fit_transform([self._text(it) for it in items])
         except ValueError:  # every text empty or only stop words
             return np.zeros((len(items), len(items)))
         return np.asarray((matrix @ matrix.T).toarray())
+
+    def _similarity_to(self, item: GroupingItem, candidates: Sequence[GroupingItem]) -> np.ndarray:
+        matrix = sparse.vstack([self._vector(c) for c in candidates]).tocsr()
+        return np.asarray((matrix @ self._vector(item).T).toarray()).ravel()
+
+    def _vector(self, item: GroupingItem) -> sparse.csr_matrix:
+        try:
+            cached = self._vectors.get(item)
+        except TypeError:  # a key that cannot be hashed: vectorise without caching
+            return self.vectorizer_.transform([self._text(item)])
+        if cached is None:
+            if len(self._vectors) >= _MAX_CACHED_VECTORS:
+                self._vectors.clear()
+            cached = self._vectors[item] = self.vectorizer_.transform([self._text(item)])
+        return cached
 
     def _score(self, a: GroupingItem, b: GroupingItem, text_sim: float) -> float:
         if _canonical(a.urls) & _canonical(b.urls):
@@ -387,6 +423,9 @@ class Grouper:
             inside = "within" if days <= self.window_days else "outside"
             reasons.append(f"{days} days apart ({inside} the {self.window_days}-day window)")
         return GroupMatch(cand.key, round(self._score(item, cand, text_sim), 4), reasons)
+
+
+_MAX_CACHED_VECTORS = 200_000
 
 
 def _canonical(urls: frozenset[str]) -> frozenset[str]:

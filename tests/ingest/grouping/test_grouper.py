@@ -157,3 +157,26 @@ def test_pairwise_score_exact() -> None:
     assert (score.items, score.incidents, score.groups) == (5, 2, 3)
     nothing = pairwise_score("t", {"a": 1, "b": 2}, [["a"], ["b"]])
     assert (nothing.precision, nothing.recall, nothing.f1) == (None, None, None)
+
+
+def test_a_fitted_grouper_ranks_like_an_unfitted_one_and_caches_vectors() -> None:
+    corpus = [ROBOTAXI, ROBOTAXI_2, HIRING]
+    fitted = Grouper().fit(corpus)
+    assert fitted.fit(corpus) is fitted
+    matches = fitted.best_matches(ROBOTAXI_2, [HIRING, ROBOTAXI])
+    assert [m.key for m in matches] == ["a", "c"]
+    assert matches[0].score > 0.5 and matches[1].score == 0.0
+    assert set(fitted._vectors) == {ROBOTAXI_2, HIRING, ROBOTAXI}
+    # Words the corpus never saw weigh nothing, but a URL still matches.
+    stranger = GroupingItem("z", "Zebra", "Quokka.", urls=frozenset({"https://e.com/a"}))
+    twin = GroupingItem("t", "Other", "Other.", urls=frozenset({"https://e.com/a"}))
+    assert fitted.decide(stranger, [twin]) == GroupMatch("t", 1.0, ["same URL https://e.com/a"])
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    import ingest.grouping._grouper
+
+    for module in (ingest.grouping, ingest.grouping._grouper):
+        assert doctest.testmod(module).failed == 0

@@ -181,3 +181,12 @@ def test_shipped_training_and_evaluation_texts_are_apart() -> None:
     assert len({e.id for e in train}) == len(train) and len({e.id for e in mix}) == len(mix)
     for examples in (train, mix):
         assert {e.relevant for e in examples} == {True, False}
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    import ingest.relevance._nlp
+
+    for module in (ingest.relevance, ingest.relevance._nlp):
+        assert doctest.testmod(module).failed == 0
