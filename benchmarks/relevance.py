@@ -22,6 +22,8 @@ import random
 import time
 from pathlib import Path
 
+import spacy
+
 from incidentdb._data import bundled_data
 from ingest.grouping import Grouper, GroupingItem, extract_entities
 from ingest.relevance import build_default_filter, read_examples
@@ -62,6 +64,12 @@ def main() -> None:
     verdicts = flt.score_many(entries)
     rate(f"score feed entries (~{chars:.0f} chars)", len(entries), time.perf_counter() - started)
     print(f"{'  of which relevant':<44} {sum(v.relevant for v in verdicts):>7}")
+    # The floor: spaCy's tokenizer alone on the same texts (the machine's speed, for scale).
+    nlp = spacy.blank("en")
+    started = time.perf_counter()
+    for _ in nlp.pipe(f"{t}\n{t}\n\n{x}" for t, x in entries):
+        pass
+    rate("  tokenise only (spaCy blank English)", len(entries), time.perf_counter() - started)
 
     real_path = args.shared / "aiid_data/derived/real_report_texts.jsonl"
     if not real_path.is_file():
