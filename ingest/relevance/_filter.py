@@ -15,7 +15,7 @@ import copy
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import islice, pairwise
 from pathlib import Path
 from typing import Self
 
@@ -48,6 +48,8 @@ _STOP = frozenset(ENGLISH_STOP_WORDS) | {NUMBER_NORM, "'s", "’s", "say", "said
 _LABELS = ("ai", "system", "harm", "entity")
 _MAX_EVIDENCE_SPANS = 8
 _MAX_EVIDENCE_FEATURES = 3
+# Articles scored together: large enough for nlp.pipe and one sparse product to pay off.
+_CHUNK = 1024
 
 
 @dataclass(frozen=True)
@@ -236,11 +238,19 @@ class RelevanceFilter:
         return self.score_many([(title, text)])[0]
 
     def score_many(self, items: Iterable[tuple[str, str]]) -> list[Relevance]:
-        """Score many ``(title, text)`` pairs, tokenised in batches with ``nlp.pipe``."""
+        """Score many ``(title, text)`` pairs, tokenised in batches with ``nlp.pipe``.
+
+        Items are read lazily, ``_CHUNK`` at a time, so memory stays bounded whatever the input.
+        """
         self._check_fitted()
+        results: list[Relevance] = []
+        iterator = iter(items)
+        while chunk := list(islice(iterator, _CHUNK)):
+            results.extend(self._score_chunk(chunk))
+        return results
+
+    def _score_chunk(self, items: list[tuple[str, str]]) -> list[Relevance]:
         docs = list(self._docs(items))
-        if not docs:
-            return []
         spans = [self._matches(d) for d in docs]
         text_x = self.vectorizer_.transform([norms(d) for d in docs])
         x = sparse.hstack([text_x, _features_from(spans)]).tocsr()

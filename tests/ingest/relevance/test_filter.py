@@ -109,6 +109,15 @@ def test_score_many_is_score_in_batches(small: RelevanceFilter) -> None:
     assert small.score_many(iter([("", "")]))[0].evidence[:1] != ["ai: "]
 
 
+def test_score_many_reads_its_input_in_chunks(
+    small: RelevanceFilter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = [(e.title, e.text) for e in EXAMPLES]
+    whole = small.score_many(items)
+    monkeypatch.setattr("ingest.relevance._filter._CHUNK", 3)
+    assert small.score_many(iter(items)) == whole
+
+
 def test_with_entities_returns_a_new_filter(small: RelevanceFilter) -> None:
     text = "Acme Robotics recalled its delivery robot after a crash."
     wider = small.with_entities(["Acme Robotics", " ", "Ridepath"])
