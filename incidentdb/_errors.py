@@ -9,6 +9,7 @@ each into a message with a hint and a non-zero exit code. The tree::
     ├── NotFoundError               an incident, report or other record does not exist
     ├── RegistryError               no plug-in of that name (lists the names that exist)
     ├── DecisionError               an editor decision cannot apply (merge an AIID incident…)
+    ├── EvaluationDataError         the data an evaluation reads is missing or malformed
     └── IngestError                 an ingest run failed; nothing of it was written
         ├── SourceError             the source cannot be reached or opened (URL, path)
         ├── ArchiveError            an archive is truncated, corrupt or unsafe
@@ -20,6 +21,7 @@ from __future__ import annotations
 __all__ = [
     "ArchiveError",
     "DecisionError",
+    "EvaluationDataError",
     "IncidentDBError",
     "IngestError",
     "MigrationError",
@@ -95,3 +97,9 @@ class SnapshotFormatError(IngestError):
 
 class DecisionError(IncidentDBError):
     """An editor decision (merge, move, accept, reject) cannot apply to what it names."""
+
+
+class EvaluationDataError(IncidentDBError):
+    """The data an evaluation reads is missing or malformed (names the path)."""
+
+    hint = "Point --data at the shared data folder (the one holding aiid_data/)."

@@ -9,6 +9,7 @@ from incidentdb._engine import DATABASE_URL_ENV
 from incidentdb.cli._context import AppContext
 from incidentdb.cli.db import db
 from incidentdb.cli.demo import demo
+from incidentdb.cli.eval import eval_group
 from incidentdb.cli.export import export
 from incidentdb.cli.feeds import feeds, ingest_feeds
 from incidentdb.cli.incidents import incidents
@@ -68,6 +69,7 @@ for command in (
     feeds,
     review,
     reports,
+    eval_group,
 ):
     cli.add_command(command)
 ingest.add_command(ingest_feeds)
