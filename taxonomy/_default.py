@@ -14,6 +14,7 @@ work because the examples ship in it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,11 +26,8 @@ from typing import Any
 import sklearn
 
 from incidentdb._data import bundled_data
-from taxonomy._model import (
-    ClassifierFormatError,
-    FailureModeClassifier,
-    load_classifier,
-)
+from incidentdb._errors import ClassifierError
+from taxonomy._model import FailureModeClassifier, load_classifier
 from taxonomy._rules import MODES, RULES, RULES_VERSION
 
 __all__ = [
@@ -88,11 +86,15 @@ def load_examples(path: str | Path | None = None) -> tuple[list[str], list[list[
         # A seed per template: editing one template does not reshuffle the others.
         rng = random.Random(f"{i}:{text}")
         for _ in range(VARIANTS_PER_TEMPLATE):
-            filled = _SLOT.sub(lambda m: rng.choice(slots[m.group(1)]), text)
+            filled = _fill(text, slots, rng)
             add(filled[0].upper() + filled[1:], row_labels, f"template {i}")
     for i, example in enumerate(data.get("examples", [])):
         add(example["text"], example["labels"], f"example {i}")
     return texts, labels
+
+
+def _fill(text: str, slots: dict[str, list[str]], rng: random.Random) -> str:
+    return _SLOT.sub(lambda m: rng.choice(slots[m.group(1)]), text)
 
 
 def build_default(out: str | Path | None = None) -> FailureModeClassifier:
@@ -122,25 +124,24 @@ def default_cache_path() -> Path:
     return _cache_dir() / f"default-{key}-sklearn{sklearn.__version__}.pkl"
 
 
-_LOADED: dict[str, Any] = {}
+_LOADED: dict[str, FailureModeClassifier] = {}
 
 
 def default_classifier() -> FailureModeClassifier:
     """The default classifier, built and cached on first use."""
     path = default_cache_path()
     if str(path) in _LOADED:
-        return _LOADED[str(path)]  # type: ignore[no-any-return]
+        return _LOADED[str(path)]
     classifier: FailureModeClassifier | None = None
     if path.exists():
         try:
             classifier = load_classifier(path)
-        except ClassifierFormatError:
+        except ClassifierError:
             classifier = None  # a stale or broken cache entry: rebuild it
     if classifier is None:
         classifier = build_default()
-        try:
+        # A read-only home still classifies; it only rebuilds next time.
+        with contextlib.suppress(OSError):
             classifier.save(path)
-        except OSError:
-            pass  # a read-only home still classifies; it only rebuilds next time
     _LOADED[str(path)] = classifier
     return classifier

@@ -34,12 +34,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from incidentdb import IncidentDBError
+from incidentdb._errors import ClassifierError
 from taxonomy._rules import MODES, RULES, RULES_VERSION, RuleHit, RuleMatcher
 
 __all__ = [
     "FORMAT_VERSION",
-    "ClassifierFormatError",
     "FailureModeClassifier",
     "Tag",
     "Tagging",
@@ -53,12 +52,6 @@ _FORMAT_NAME = "incidentdb.failure_modes"
 _RULE_KEYS: tuple[str, ...] = tuple(
     technique or mode for mode, by in RULES.items() for technique in by
 )
-
-
-class ClassifierFormatError(IncidentDBError):
-    """A saved classifier cannot be used by this version (format or scikit-learn differ)."""
-
-    hint = "Retrain it with `incidentdb taxonomy train`, or use the default classifier."
 
 
 @dataclass(frozen=True)
@@ -352,7 +345,7 @@ def load_classifier(path: str | Path) -> FailureModeClassifier:
     Only load files you trust: the format is a pickle.
 
     Raises:
-        ClassifierFormatError: not a saved classifier, or saved by an incompatible format,
+        ClassifierError: not a saved classifier, or saved by an incompatible format,
             scikit-learn or rules version.
     """
     source = Path(path)
@@ -360,14 +353,18 @@ def load_classifier(path: str | Path) -> FailureModeClassifier:
         with source.open("rb") as f:
             payload = pickle.load(f)
     except FileNotFoundError:
-        raise ClassifierFormatError(f"no model file at {source}", hint=None) from None
+        raise ClassifierError(
+            f"no model file at {source}", hint="Check the path given to --model."
+        ) from None
     except Exception as exc:
-        raise ClassifierFormatError(f"{source} is not a saved classifier ({exc})") from exc
+        raise ClassifierError(f"{source} is not a saved classifier ({exc})") from exc
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT_NAME:
-        raise ClassifierFormatError(f"{source} is not a saved failure-mode classifier")
+        raise ClassifierError(f"{source} is not a saved failure-mode classifier")
     problems = []
     if payload.get("format_version") != FORMAT_VERSION:
-        problems.append(f"format {payload.get('format_version')} (this version reads {FORMAT_VERSION})")
+        problems.append(
+            f"format {payload.get('format_version')} (this version reads {FORMAT_VERSION})"
+        )
     if _minor(str(payload.get("sklearn_version"))) != _minor(sklearn.__version__):
         problems.append(
             f"scikit-learn {payload.get('sklearn_version')} (installed: {sklearn.__version__})"
@@ -375,12 +372,12 @@ def load_classifier(path: str | Path) -> FailureModeClassifier:
     if payload.get("rules_version") != RULES_VERSION:
         problems.append(f"rules {payload.get('rules_version')} (installed: {RULES_VERSION})")
     if problems:
-        raise ClassifierFormatError(
+        raise ClassifierError(
             f"{source} was trained by an incompatible version: " + "; ".join(problems)
         )
     classifier = payload["classifier"]
     if not isinstance(classifier, FailureModeClassifier):
-        raise ClassifierFormatError(f"{source} does not hold a FailureModeClassifier")
+        raise ClassifierError(f"{source} does not hold a FailureModeClassifier")
     return classifier
 
 
@@ -397,9 +394,9 @@ class _Calibrated:
 
     def predict_proba(self, features: Any) -> np.ndarray:
         if self.platt is None:
-            return self.model.predict_proba(features)  # type: ignore[no-any-return]
+            return self.model.predict_proba(features)
         decision = self.model.decision_function(features).reshape(-1, 1)
-        return self.platt.predict_proba(decision)  # type: ignore[no-any-return]
+        return self.platt.predict_proba(decision)
 
 
 class _Constant:

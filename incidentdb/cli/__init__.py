@@ -7,11 +7,13 @@ import click
 from incidentdb import IncidentDBError, __version__
 from incidentdb._engine import DATABASE_URL_ENV
 from incidentdb.cli._context import AppContext
+from incidentdb.cli.classify import classify
 from incidentdb.cli.db import db
 from incidentdb.cli.demo import demo
 from incidentdb.cli.export import export
 from incidentdb.cli.incidents import incidents
 from incidentdb.cli.ingest import ingest
+from incidentdb.cli.label import label
 from incidentdb.cli.search import search
 from incidentdb.cli.stats import stats
 from incidentdb.cli.taxonomy import taxonomy
@@ -54,7 +56,7 @@ def cli(ctx: click.Context, db_url: str | None, quiet: bool) -> None:
     ctx.call_on_close(app.close)
 
 
-for command in (db, ingest, incidents, search, stats, demo, taxonomy, export):
+for command in (db, ingest, incidents, search, stats, demo, taxonomy, export, classify, label):
     cli.add_command(command)
 
 
