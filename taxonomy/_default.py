@@ -21,7 +21,6 @@ import os
 import random
 import re
 from pathlib import Path
-from typing import Any
 
 import sklearn
 
