@@ -26,6 +26,8 @@ import sklearn
 
 from incidentdb._data import bundled_data
 from incidentdb._errors import ClassifierError
+from taxonomy import _model as _model_module
+from taxonomy import _rules as _rules_module
 from taxonomy._model import FailureModeClassifier, load_classifier
 from taxonomy._rules import MODES, RULES, RULES_VERSION
 
@@ -119,6 +121,9 @@ def default_cache_path() -> Path:
     digest.update(RULES_VERSION.encode())
     digest.update(repr(RULES).encode())
     digest.update(repr(FailureModeClassifier(name=DEFAULT_NAME).get_params()).encode())
+    # The code that turns examples into a model: a change to it must not reuse an old cache.
+    for module in (_rules_module, _model_module):
+        digest.update(Path(module.__file__ or "").read_bytes())
     key = digest.hexdigest()[:12]
     return _cache_dir() / f"default-{key}-sklearn{sklearn.__version__}.pkl"
 

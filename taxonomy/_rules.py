@@ -957,8 +957,7 @@ class RuleMatcher:
         return doc
 
     def find(self, text: str) -> list[RuleHit]:
-        """Every rule hit in `text`, in text order; overlapping hits of one rule collapse to
-        the longest."""
+        """Every rule hit in `text`, in text order; a hit inside a longer one is dropped."""
         return list(self._hits(self._doc(text)))
 
     def find_many(self, texts: Iterable[str]) -> Iterator[list[RuleHit]]:
@@ -968,12 +967,13 @@ class RuleMatcher:
     def _hits(self, doc: Doc) -> Iterator[RuleHit]:
         lemmas = [t.lemma_ for t in doc]
         matches = sorted(self.matcher(doc), key=lambda m: (m[1], -(m[2] - m[1])))
-        covered: dict[int, int] = {}
+        covered_until = -1
         for match_id, start, end in matches:
-            # A shorter match inside a longer one of the same rule adds nothing.
-            if covered.get(match_id, -1) >= end:
+            # A match inside a longer one ("prompt injection" in "indirect prompt injection")
+            # adds nothing: the longer, more specific phrase speaks for it.
+            if end <= covered_until:
                 continue
-            covered[match_id] = end
+            covered_until = end
             mode, technique = self.keys[match_id]
             negated, hedged = _cues(lemmas, start)
             span = doc[start:end]
