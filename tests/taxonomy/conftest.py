@@ -51,7 +51,19 @@ def small_classifier() -> FailureModeClassifier:
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     """A store (SQLite and PostgreSQL) holding the fixture incidents."""
-    store = Store(db_url)
+    yield from _store(db_url)
+
+
+@pytest.fixture
+def sqlite_store_url(sqlite_url: str) -> str:
+    """A SQLite store holding the fixture incidents, by URL (for CLI tests)."""
+    for opened in _store(sqlite_url):
+        opened.close()
+    return sqlite_url
+
+
+def _store(url: str) -> Iterator[Store]:
+    store = Store(url)
     rows = [
         {
             "incident_id": i["incident_id"],

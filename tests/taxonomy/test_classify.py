@@ -71,9 +71,7 @@ def test_classify_writes_the_label_contract_and_is_idempotent(
     for incident_id in range(101, 119):
         mine = [r for r in rows if r[0] == incident_id]
         assert {r[1] for r in mine} == {"mode", "technique"}
-        assert all(
-            r[3:6] == ("model", "test.small", small_classifier.version_) for r in mine
-        )
+        assert all(r[3:6] == ("model", "test.small", small_classifier.version_) for r in mine)
         for attribute in ("mode", "technique"):
             values = [r[2] for r in mine if r[1] == attribute]
             assert values == [None] or None not in values
@@ -108,8 +106,18 @@ def test_evidence_is_stored_with_each_tag(
     ]
     assert evidence["adversarial.jailbreak.role_play"] == {
         "rules": [
-            {"text": "Role-Play Prompt", "start": 24, "end": 40, "rule": "adversarial.jailbreak.role_play"},
-            {"text": "role-play prompt", "start": 77, "end": 93, "rule": "adversarial.jailbreak.role_play"},
+            {
+                "text": "Role-Play Prompt",
+                "start": 24,
+                "end": 40,
+                "rule": "adversarial.jailbreak.role_play",
+            },
+            {
+                "text": "role-play prompt",
+                "start": 77,
+                "end": 93,
+                "rule": "adversarial.jailbreak.role_play",
+            },
         ]
     }
 
@@ -130,7 +138,9 @@ def test_a_new_version_adds_its_tags_beside_the_old(
     versions = {r[5] for r in _rows(store)}
     assert versions == {small_classifier.version_, v2.version_}
     # Queries believe the newest run only.
-    newest = sorted(r[2] for r in _rows(store) if r[0] == 101 and r[5] == v2.version_ and r[1] == "mode")
+    newest = sorted(
+        r[2] for r in _rows(store) if r[0] == 101 and r[5] == v2.version_ and r[1] == "mode"
+    )
     assert [v for v, _ in _effective(store, 101)] == newest
 
 
@@ -195,7 +205,9 @@ def test_import_labels_decides_all_five_modes_and_is_idempotent(
 
 def test_import_is_all_or_nothing(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "labels.jsonl"
-    path.write_text('{"incident_id": 101, "labels": ["misuse"]}\n{"incident_id": 4242, "labels": []}\n')
+    path.write_text(
+        '{"incident_id": 101, "labels": ["misuse"]}\n{"incident_id": 4242, "labels": []}\n'
+    )
     with pytest.raises(NotFoundError, match="no incident 4242"):
         import_labels(store, path)
     assert _rows(store) == []
@@ -204,14 +216,18 @@ def test_import_is_all_or_nothing(store: Store, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('{"incident_id": 1, "labels": []}\n{"incident_id": 2, "labels": ["agentik"]}\n',
-         "labels.jsonl, line 2: unknown label agentik"),
+        (
+            '{"incident_id": 1, "labels": []}\n{"incident_id": 2, "labels": ["agentik"]}\n',
+            "labels.jsonl, line 2: unknown label agentik",
+        ),
         ('{"incident_id": 1, "labels": []}\n\nnot json\n', "labels.jsonl, line 3: not JSON"),
         ('{"incident_id": "1", "labels": []}\n', "line 1: incident_id must be an integer"),
         ('{"incident_id": 1, "labels": "misuse"}\n', "line 1: labels must be a list of strings"),
-        ('[1, 2]\n', "line 1: expected a JSON object"),
-        ('{"incident_id": 1, "labels": []}\n{"incident_id": 1, "labels": []}\n',
-         "line 2: incident 1 is listed again (first on line 1)"),
+        ("[1, 2]\n", "line 1: expected a JSON object"),
+        (
+            '{"incident_id": 1, "labels": []}\n{"incident_id": 1, "labels": []}\n',
+            "line 2: incident 1 is listed again (first on line 1)",
+        ),
     ],
 )
 def test_malformed_label_files_name_the_line(tmp_path: Path, content: str, message: str) -> None:

@@ -81,7 +81,9 @@ def test_save_and_load_round_trip(
     texts = texts_and_labels[0]
     assert loaded.version_ == small_classifier.version_
     assert loaded.name == "test.small"
-    np.testing.assert_array_equal(loaded.predict_proba(texts), small_classifier.predict_proba(texts))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(texts), small_classifier.predict_proba(texts)
+    )
 
 
 def _rewrite(path: Path, **changes: object) -> None:
