@@ -91,7 +91,8 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         labels: the labels to learn, in output order.
         C: inverse regularisation strength of each logistic regression.
         word_ngrams: n-gram range of the word TF-IDF.
-        char_ngrams: n-gram range of the character TF-IDF (within word boundaries).
+        char_ngrams: n-gram range of the character TF-IDF (within word boundaries); None
+            leaves character n-grams out.
         max_char_features: cap on character n-gram vocabulary (memory and speed).
         rule_weight: scale of the rule features against the TF-IDF ones.
         calibration_folds: folds for Platt calibration and for choosing thresholds.
@@ -106,7 +107,7 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         labels: Sequence[str] = MODES,
         C: float = 4.0,
         word_ngrams: tuple[int, int] = (1, 2),
-        char_ngrams: tuple[int, int] = (2, 5),
+        char_ngrams: tuple[int, int] | None = (3, 5),
         max_char_features: int = 60000,
         rule_weight: float = 1.0,
         calibration_folds: int = 3,
@@ -126,51 +127,59 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
 
     # -- fitting --------------------------------------------------------------------------
 
-    def fit(self, X: Sequence[str], y: Any) -> FailureModeClassifier:
+    def fit(
+        self, X: Sequence[str], y: Any, sample_weight: Sequence[float] | None = None
+    ) -> FailureModeClassifier:
         """Learn from texts `X` and labels `y` (an indicator matrix, or label lists).
+
+        `sample_weight` weighs examples (e.g. a user's labelled incidents over the shipped
+        examples); it also weighs the out-of-fold predictions that set the thresholds.
 
         Returns:
             self.
         """
         texts = list(X)
         Y = self._indicator(y, len(texts))
+        weights = (
+            np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, float)
+        )
         self.labels_ = tuple(self.labels)
         self.rules_version_ = RULES_VERSION
         self.sklearn_version_ = sklearn.__version__
         self.word_vectorizer_ = TfidfVectorizer(
             ngram_range=self.word_ngrams, sublinear_tf=True, min_df=1, lowercase=True
         )
-        self.char_vectorizer_ = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=self.char_ngrams,
-            sublinear_tf=True,
-            min_df=2,
-            max_features=self.max_char_features,
-            lowercase=True,
+        self.char_vectorizer_ = (
+            TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=self.char_ngrams,
+                sublinear_tf=True,
+                min_df=2,
+                max_features=self.max_char_features,
+                lowercase=True,
+            )
+            if self.char_ngrams is not None
+            else None
         )
         hits = _matcher().find_many(texts)
         rule_rows = [_rule_vector(h) for h in hits]
-        features = sp.hstack(
-            [
-                self.word_vectorizer_.fit_transform(texts),
-                self.char_vectorizer_.fit_transform(texts),
-                sp.csr_matrix(np.array(rule_rows) * self.rule_weight),
-            ],
-            format="csr",
-        )
-        self.feature_names_ = np.concatenate(
-            [
-                self.word_vectorizer_.get_feature_names_out(),
-                np.array(["~" + n for n in self.char_vectorizer_.get_feature_names_out()]),
-                np.array(_RULE_FEATURE_NAMES),
-            ]
-        )
+        blocks = [self.word_vectorizer_.fit_transform(texts)]
+        names = [self.word_vectorizer_.get_feature_names_out()]
+        if self.char_vectorizer_ is not None:
+            blocks.append(self.char_vectorizer_.fit_transform(texts))
+            names.append(
+                np.array(["~" + n for n in self.char_vectorizer_.get_feature_names_out()])
+            )
+        blocks.append(sp.csr_matrix(np.array(rule_rows) * self.rule_weight))
+        names.append(np.array(_RULE_FEATURE_NAMES))
+        features = sp.hstack(blocks, format="csr")
+        self.feature_names_ = np.concatenate(names)
         self.estimators_: list[Any] = []
         self.coef_ = np.zeros((len(self.labels_), features.shape[1]))
         self.thresholds_ = np.full(len(self.labels_), 0.5)
         for j in range(len(self.labels_)):
             target = Y[:, j]
-            estimator, coef, threshold = self._fit_one(features, target)
+            estimator, coef, threshold = self._fit_one(features, target, weights)
             self.estimators_.append(estimator)
             self.coef_[j] = coef
             self.thresholds_[j] = threshold
@@ -195,7 +204,7 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _fit_one(
-        self, features: sp.csr_matrix, target: np.ndarray
+        self, features: sp.csr_matrix, target: np.ndarray, weights: np.ndarray
     ) -> tuple[Any, np.ndarray, float]:
         """A calibrated model of one label, its coefficients and its threshold.
 
@@ -208,25 +217,37 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         if positives == 0 or negatives == 0:
             return _Constant(float(positives > 0)), np.zeros(features.shape[1]), 0.5
         folds = min(self.calibration_folds, positives, negatives)
-        model = self._base().fit(features, target)
+        model = self._base().fit(features, target, sample_weight=weights)
         if folds < 2:
             return _Calibrated(model, None), model.coef_[0], 0.5
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         decision = cross_val_predict(
-            self._base(), features, target, cv=splitter, method="decision_function"
+            self._base(),
+            features,
+            target,
+            cv=splitter,
+            method="decision_function",
+            params={"sample_weight": weights},
         )
-        platt = LogisticRegression(C=1.0).fit(decision.reshape(-1, 1), target)
+        platt = LogisticRegression(C=1.0).fit(
+            decision.reshape(-1, 1), target, sample_weight=weights
+        )
         oof = platt.predict_proba(decision.reshape(-1, 1))[:, 1]
-        return _Calibrated(model, platt), model.coef_[0], self._choose_threshold(oof, target)
+        threshold = self._choose_threshold(oof, target, weights)
+        return _Calibrated(model, platt), model.coef_[0], threshold
 
-    def _choose_threshold(self, oof: np.ndarray, target: np.ndarray) -> float:
-        """The threshold maximising F1 on out-of-fold probabilities, within threshold_range."""
+    def _choose_threshold(
+        self, oof: np.ndarray, target: np.ndarray, weights: np.ndarray
+    ) -> float:
+        """The threshold maximising (weighted) F1 on out-of-fold probabilities, within
+        threshold_range."""
         low, high = self.threshold_range
         best, best_f1 = 0.5, -1.0
+        positive = target == 1
         for threshold in np.arange(low, high + 1e-9, 0.025):
             predicted = oof >= threshold
-            tp = float((predicted & (target == 1)).sum())
-            f1 = 2 * tp / (predicted.sum() + target.sum()) if tp else 0.0
+            tp = float(weights[predicted & positive].sum())
+            f1 = 2 * tp / (weights[predicted].sum() + weights[positive].sum()) if tp else 0.0
             if f1 > best_f1 + 1e-9:
                 best, best_f1 = float(threshold), f1
         return round(best, 3)
@@ -234,14 +255,12 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
     # -- prediction -----------------------------------------------------------------------
 
     def _features(self, texts: list[str], hits: list[list[RuleHit]]) -> sp.csr_matrix:
-        return sp.hstack(
-            [
-                self.word_vectorizer_.transform(texts),
-                self.char_vectorizer_.transform(texts),
-                sp.csr_matrix(np.array([_rule_vector(h) for h in hits]) * self.rule_weight),
-            ],
-            format="csr",
-        )
+        blocks = [self.word_vectorizer_.transform(texts)]
+        if self.char_vectorizer_ is not None:
+            blocks.append(self.char_vectorizer_.transform(texts))
+        rules = np.array([_rule_vector(h) for h in hits]).reshape(len(texts), -1)
+        blocks.append(sp.csr_matrix(rules * self.rule_weight))
+        return sp.hstack(blocks, format="csr")
 
     def _proba(self, features: sp.csr_matrix) -> np.ndarray:
         return np.column_stack([e.predict_proba(features)[:, 1] for e in self.estimators_])

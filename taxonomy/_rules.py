@@ -24,7 +24,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import spacy
+from spacy.attrs import LEMMA, LOWER
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
@@ -943,6 +945,7 @@ class RuleMatcher:
     def __init__(self) -> None:
         self.nlp = spacy.blank("en")
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+        self._lemma_hash: dict[int, int] = {}
         self.keys: dict[int, tuple[str, str | None]] = {}
         for mode, by_technique in RULES.items():
             for technique, phrases in by_technique.items():
@@ -951,10 +954,24 @@ class RuleMatcher:
                 self.matcher.add(key, [self._doc(p) for p in phrases])
 
     def _doc(self, text: str) -> Doc:
+        # Lemmas go in as one array of string hashes: creating a Python Token object per
+        # word to set `lemma_` cost more than tokenising and matching together.
         doc = self.nlp.make_doc(text)
-        for token in doc:
-            token.lemma_ = lemma(token.lower_)
+        lowers = doc.to_array(LOWER)
+        lemma_of = self._lemma_hash
+        lemmas = np.fromiter(
+            (lemma_of[h] if h in lemma_of else self._add_lemma(h) for h in lowers.tolist()),
+            dtype=np.uint64,
+            count=len(lowers),
+        )
+        doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         return doc
+
+    def _add_lemma(self, lower_hash: int) -> int:
+        strings = self.nlp.vocab.strings
+        lemma_hash = int(strings.add(lemma(strings[lower_hash])))
+        self._lemma_hash[lower_hash] = lemma_hash
+        return lemma_hash
 
     def find(self, text: str) -> list[RuleHit]:
         """Every rule hit in `text`, in text order; a hit inside a longer one is dropped."""
@@ -965,7 +982,8 @@ class RuleMatcher:
             yield self.find(text)
 
     def _hits(self, doc: Doc) -> Iterator[RuleHit]:
-        lemmas = [t.lemma_ for t in doc]
+        strings = self.nlp.vocab.strings
+        hashes = doc.to_array(LEMMA).tolist()
         matches = sorted(self.matcher(doc), key=lambda m: (m[1], -(m[2] - m[1])))
         covered_until = -1
         for match_id, start, end in matches:
@@ -975,7 +993,7 @@ class RuleMatcher:
                 continue
             covered_until = end
             mode, technique = self.keys[match_id]
-            negated, hedged = _cues(lemmas, start)
+            negated, hedged = _cues(hashes, start, strings)
             span = doc[start:end]
             yield RuleHit(
                 mode=mode,
@@ -988,11 +1006,11 @@ class RuleMatcher:
             )
 
 
-def _cues(lemmas: list[str], start: int) -> tuple[bool, bool]:
+def _cues(lemma_hashes: list[int], start: int, strings: Any) -> tuple[bool, bool]:
     """Whether a negation or a hedging cue precedes token `start` in its clause."""
     negated = hedged = False
     for i in range(start - 1, max(-1, start - 1 - _CUE_WINDOW), -1):
-        word = lemmas[i]
+        word = strings[lemma_hashes[i]]
         if word in _CLAUSE_BREAKS:
             break
         if word in _NEGATIONS:
