@@ -105,7 +105,7 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         self,
         name: str = "incidentdb.trained",
         labels: Sequence[str] = MODES,
-        C: float = 4.0,
+        C: float = 16.0,
         word_ngrams: tuple[int, int] = (1, 2),
         char_ngrams: tuple[int, int] | None = (3, 5),
         max_char_features: int = 60000,
@@ -140,9 +140,7 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         """
         texts = list(X)
         Y = self._indicator(y, len(texts))
-        weights = (
-            np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, float)
-        )
+        weights = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, float)
         self.labels_ = tuple(self.labels)
         self.rules_version_ = RULES_VERSION
         self.sklearn_version_ = sklearn.__version__
@@ -167,9 +165,7 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         names = [self.word_vectorizer_.get_feature_names_out()]
         if self.char_vectorizer_ is not None:
             blocks.append(self.char_vectorizer_.fit_transform(texts))
-            names.append(
-                np.array(["~" + n for n in self.char_vectorizer_.get_feature_names_out()])
-            )
+            names.append(np.array(["~" + n for n in self.char_vectorizer_.get_feature_names_out()]))
         blocks.append(sp.csr_matrix(np.array(rule_rows) * self.rule_weight))
         names.append(np.array(_RULE_FEATURE_NAMES))
         features = sp.hstack(blocks, format="csr")
@@ -236,9 +232,7 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         threshold = self._choose_threshold(oof, target, weights)
         return _Calibrated(model, platt), model.coef_[0], threshold
 
-    def _choose_threshold(
-        self, oof: np.ndarray, target: np.ndarray, weights: np.ndarray
-    ) -> float:
+    def _choose_threshold(self, oof: np.ndarray, target: np.ndarray, weights: np.ndarray) -> float:
         """The threshold maximising (weighted) F1 on out-of-fold probabilities, within
         threshold_range."""
         low, high = self.threshold_range
