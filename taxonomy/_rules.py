@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import spacy
@@ -964,7 +964,7 @@ class RuleMatcher:
             dtype=np.uint64,
             count=len(lowers),
         )
-        doc.from_array([LEMMA], lemmas.reshape(-1, 1))
+        doc.from_array([LEMMA], cast(Any, lemmas.reshape(-1, 1)))
         return doc
 
     def _add_lemma(self, lower_hash: int) -> int:
