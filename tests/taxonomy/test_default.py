@@ -48,3 +48,24 @@ def test_built_on_first_use_then_loaded_from_the_cache(
     assert loaded is not built and loaded.version_ == built.version_
     [tagging] = loaded.tag(["Scammers used a deepfake video of a CEO to defraud investors."])
     assert tagging.modes == ["misuse"]
+
+
+@pytest.mark.slow
+def test_build_default_command_writes_a_loadable_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from incidentdb.cli import cli
+    from taxonomy import load_classifier
+
+    monkeypatch.setenv(_default.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(_default, "_LOADED", {})
+    out = tmp_path / "default.model"
+    result = CliRunner().invoke(cli, ["--quiet", "taxonomy", "build-default", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{out}\n"
+    model = load_classifier(out)
+    assert model.name == "incidentdb.default"
+    # Deterministic: the version only depends on the shipped examples and the parameters.
+    assert model.version_ == default_classifier().version_
