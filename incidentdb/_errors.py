@@ -14,16 +14,20 @@ each into a message with a hint and a non-zero exit code. The tree::
         ├── SourceError             the source cannot be reached or opened (URL, path)
         ├── ArchiveError            an archive is truncated, corrupt or unsafe
         └── SnapshotFormatError     a file in a snapshot is malformed (names file and row)
+    ├── ClassifierError             a failure-mode classifier cannot be trained or loaded
+    └── LabelError                  a label or a labels file is invalid (names file and line)
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ArchiveError",
+    "ClassifierError",
     "DecisionError",
     "EvaluationDataError",
     "IncidentDBError",
     "IngestError",
+    "LabelError",
     "MigrationError",
     "NotFoundError",
     "RegistryError",
@@ -103,3 +107,36 @@ class EvaluationDataError(IncidentDBError):
     """The data an evaluation reads is missing or malformed (names the path)."""
 
     hint = "Point --data at the shared data folder (the one holding aiid_data/)."
+
+
+class ClassifierError(IncidentDBError):
+    """A failure-mode classifier cannot be trained, loaded or used.
+
+    Raised, among others, for a saved model written by an incompatible version.
+    """
+
+    hint = "Retrain it with `incidentdb taxonomy train`, or leave out --model for the default."
+
+
+class LabelError(IncidentDBError):
+    """A failure-mode label, or a labels file, is invalid.
+
+    Attributes:
+        file: the labels file, when the error is in one.
+        line: the 1-based line of that file.
+    """
+
+    hint = 'A labels file has one JSON object a line: {"incident_id": N, "labels": [...]}.'
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = f"{file}, line {line}: " if file and line else (f"{file}: " if file else "")
+        super().__init__(f"{where}{message}", hint=hint)
+        self.file = file
+        self.line = line

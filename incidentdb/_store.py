@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from incidentdb import _engine, _feeds, _review
+from incidentdb import _engine, _feeds, _labelling, _review
 from incidentdb._errors import IncidentDBError, IngestError, NotFoundError, StoreError
 from incidentdb._models import (
     COUNTED_TABLES,
@@ -297,12 +298,15 @@ class Store:
         developer: str | None = None,
         harmed: str | None = None,
         taxonomy: list[str] | None = None,
+        failure_mode: str | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Incidents matching every given filter, newest first.
 
         Entity filters match a slug or a name, case-insensitively. Each `taxonomy` filter is
-        `NAMESPACE:ATTRIBUTE=VALUE` (or `NAMESPACE:ATTRIBUTE` for any value).
+        `NAMESPACE:ATTRIBUTE=VALUE` (or `NAMESPACE:ATTRIBUTE` for any value). `failure_mode`
+        keeps incidents whose effective labels (human decisions over the newest classifier
+        run) include that mode or technique id.
         """
         conditions = []
         if since is not None:
@@ -314,6 +318,8 @@ class Store:
                 conditions.append(_has_entity(role, who))
         for spec in taxonomy or []:
             conditions.append(_has_classification(spec))
+        if failure_mode:
+            conditions.append(_labelling.has_failure_mode(incidents_t.c.id, failure_mode))
         report_count = (
             select(func.count())
             .select_from(links_t)
@@ -433,6 +439,7 @@ class Store:
                     .order_by(dups_t.c.duplicate_incident_id)
                 )
             ]
+            failure_modes = _labelling.effective_modes(conn, pk)
         return {
             "incident_id": row.incident_id,
             "requested_id": incident_id,
@@ -444,6 +451,7 @@ class Store:
             "entities": entities,
             "reports": reports,
             "classifications": classifications,
+            "failure_modes": failure_modes,
             "merged_duplicates": merged,
         }
 
@@ -660,6 +668,47 @@ class Store:
     def editor_decisions(self, *, limit: int | None = None) -> list[dict[str, Any]]:
         """Editor decisions, newest first."""
         return _review.list_decisions(self.engine, limit=limit)
+
+    # -- failure-mode labels (logic in incidentdb/_labelling.py) -------------------------
+
+    def incident_texts(
+        self,
+        *,
+        incident_ids: list[int] | None = None,
+        since: dt.date | None = None,
+        batch_size: int = 500,
+    ) -> Iterator[list[_labelling.IncidentText]]:
+        """Incidents for a classifier to read, in batches (see `_labelling.incident_texts`)."""
+        with self.engine.connect() as conn:
+            yield from _labelling.incident_texts(
+                conn, incident_ids=incident_ids, since=since, batch_size=batch_size
+            )
+
+    def classified_by(self, model_name: str, model_version: str, pks: list[int]) -> set[int]:
+        """Which incident pks this classifier version has already labelled."""
+        with self.engine.connect() as conn:
+            return _labelling.classified_by(conn, model_name, model_version, pks)
+
+    def write_model_tags(
+        self,
+        model_name: str,
+        model_version: str,
+        tags_by_incident: dict[int, list[_labelling.ModelTag]],
+    ) -> int:
+        """Write one classifier run's tags in one transaction; returns rows written."""
+        with self.engine.begin() as conn:
+            return _labelling.write_model_tags(conn, model_name, model_version, tags_by_incident)
+
+    def record_label_decisions(
+        self, decisions: list[_labelling.HumanDecision], author: str
+    ) -> dict[str, int]:
+        """Record human label decisions in one transaction (repeats of the newest are skipped).
+
+        Raises:
+            NotFoundError: an incident is not in the store; nothing is written.
+        """
+        with self.engine.begin() as conn:
+            return _labelling.record_decisions(conn, decisions, author)
 
 
 # Tables an ingest writes; PostgreSQL gets fresh statistics on them after one.

@@ -7,6 +7,7 @@ import click
 from incidentdb import IncidentDBError, __version__
 from incidentdb._engine import DATABASE_URL_ENV
 from incidentdb.cli._context import AppContext
+from incidentdb.cli.classify import classify
 from incidentdb.cli.db import db
 from incidentdb.cli.demo import demo
 from incidentdb.cli.eval import eval_group
@@ -14,6 +15,7 @@ from incidentdb.cli.export import export
 from incidentdb.cli.feeds import feeds, ingest_feeds
 from incidentdb.cli.incidents import incidents
 from incidentdb.cli.ingest import ingest
+from incidentdb.cli.label import label
 from incidentdb.cli.review import merge_incidents, reports, review
 from incidentdb.cli.search import search
 from incidentdb.cli.stats import stats
@@ -70,6 +72,8 @@ for command in (
     review,
     reports,
     eval_group,
+    classify,
+    label,
 ):
     cli.add_command(command)
 ingest.add_command(ingest_feeds)

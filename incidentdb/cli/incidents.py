@@ -29,6 +29,12 @@ def incidents() -> None:
     metavar="NS:ATTR[=VALUE]",
     help='Classification filter, e.g. "MIT:Risk Domain=2. Privacy & Security" (repeatable).',
 )
+@click.option(
+    "--failure-mode",
+    metavar="MODE",
+    help="Only incidents labelled with this failure mode or technique id (human labels win "
+    "over classifiers).",
+)
 @format_option
 @limit_option
 @pass_app
@@ -40,6 +46,7 @@ def list_(
     developer: str | None,
     harmed: str | None,
     taxonomy: tuple[str, ...],
+    failure_mode: str | None,
     fmt: str,
     limit: int | None,
 ) -> None:
@@ -51,6 +58,7 @@ def list_(
         developer=developer,
         harmed=harmed,
         taxonomy=list(taxonomy),
+        failure_mode=failure_mode,
         limit=limit,
     )
     output_rows(rows, fmt, LIST_COLUMNS)
@@ -95,10 +103,19 @@ def show(app: AppContext, incident_id: int, fmt: str) -> None:
         lines.append(f"  #{r['report_number']}{date} {r['title'] or ''}{kind}")
         if r["url"]:
             lines.append(f"      {r['url']}")
+    if inc.get("failure_modes") is not None:
+        believed = [
+            f"{f['value']} ({f['source']}"
+            + (f" {f['confidence']:.2f})" if f["source"] == "model" else ")")
+            for f in inc["failure_modes"]
+        ]
+        lines.append("Failure modes: " + (", ".join(believed) if believed else "none"))
     if inc["classifications"]:
         lines.append("Classifications:")
         grouped: dict[tuple[str, str, str], list[str]] = {}
         for c in inc["classifications"]:
+            if c["value"] is None:  # a classifier's "nothing found" row
+                continue
             grouped.setdefault((c["namespace"], c["source_kind"], c["attribute"]), []).append(
                 c["value"]
             )

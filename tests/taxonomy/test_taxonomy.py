@@ -42,12 +42,29 @@ def tax() -> Taxonomy:
 
 def test_exported_names() -> None:
     assert sorted(taxonomy.__all__) == [
+        "ClassifyResult",
         "CrosswalkEntry",
+        "FailureModeClassifier",
         "Node",
+        "RuleHit",
+        "RuleMatcher",
         "SCHEMES",
         "SchemeInfo",
+        "Tag",
+        "Tagging",
         "Taxonomy",
+        "build_default",
+        "classify",
+        "default_cache_path",
+        "default_classifier",
+        "evaluate",
+        "import_labels",
+        "label_incident",
+        "load_classifier",
+        "load_examples",
         "load_taxonomy",
+        "read_label_file",
+        "train",
     ]
     assert SCHEMES == ("atlas", "owasp-llm", "owasp-asi", "mit", "avid", "gmf")
 

@@ -1,0 +1,222 @@
+"""Training on a user's labels and measuring a classifier against them.
+
+:func:`evaluate` gives per-label precision, recall, F1 and support and the macro-F1, each with
+a bootstrap 95% interval (incidents resampled with replacement), and a k-fold cross-validated
+figure for a classifier trained on the same labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from incidentdb import SILENT, Progress, Store
+from incidentdb._errors import LabelError
+from taxonomy._classify import LabelFileRow, incident_text, read_label_file
+from taxonomy._default import default_classifier, load_examples
+from taxonomy._model import FailureModeClassifier
+from taxonomy._rules import MODES
+
+__all__ = ["evaluate", "labelled_texts", "scores", "train"]
+
+
+def labelled_texts(store: Store, rows: Sequence[LabelFileRow]) -> tuple[list[str], np.ndarray]:
+    """The classifier text and the 0/1 label row of every incident in `rows`.
+
+    Raises:
+        NotFoundError: an incident of the labels is not in the store.
+    """
+    ids = [r.incident_id for r in rows]
+    texts: dict[int, str] = {}
+    for batch in store.incident_texts(incident_ids=ids):
+        for incident in batch:
+            if incident.incident_id is not None:
+                texts[incident.incident_id] = incident_text(incident)
+    out = []
+    for r in rows:
+        key = r.incident_id if r.incident_id in texts else store.resolve_incident_id(r.incident_id)
+        out.append(texts[key])
+    Y = np.array([[int(m in r.labels) for m in MODES] for r in rows], dtype=int).reshape(-1, 5)
+    return out, Y
+
+
+def train(
+    store: Store,
+    labels: str | Path,
+    *,
+    name: str = "incidentdb.trained",
+    with_examples: bool = True,
+    out: str | Path | None = None,
+) -> FailureModeClassifier:
+    """Train a classifier on a labels file (AIID ids in the store) and save it to `out`.
+
+    Args:
+        with_examples: train on the shipped examples as well as the user's labels, so that
+            modes with few labelled incidents still have the examples' vocabulary.
+
+    Raises:
+        LabelError: the labels file is malformed or empty.
+        NotFoundError: an incident of the labels is not in the store.
+    """
+    rows = _rows(labels)
+    texts, Y = labelled_texts(store, rows)
+    X, Y = _with_examples(texts, Y, with_examples)
+    classifier = FailureModeClassifier(name=name).fit(X, Y)
+    if out is not None:
+        classifier.save(out)
+    return classifier
+
+
+def _rows(labels: str | Path) -> list[LabelFileRow]:
+    rows = read_label_file(labels)
+    if not rows:
+        raise LabelError("no labelled incidents", file=str(labels))
+    return rows
+
+
+def _with_examples(
+    texts: list[str], Y: np.ndarray, with_examples: bool
+) -> tuple[list[str], np.ndarray]:
+    if not with_examples:
+        return texts, Y
+    example_texts, example_labels = load_examples()
+    EY = np.array([[int(m in row) for m in MODES] for row in example_labels], dtype=int)
+    return texts + example_texts, np.vstack([Y, EY])
+
+
+def scores(Y: np.ndarray, P: np.ndarray) -> dict[str, Any]:
+    """Per-label precision, recall, F1 and support, and the macro-F1 (0 where undefined)."""
+    tp = (Y & P).sum(axis=0)
+    predicted = P.sum(axis=0)
+    support = Y.sum(axis=0)
+    precision, recall, f1 = _prf(tp, predicted, support)
+    labels = {
+        m: {
+            "precision": round(float(precision[j]), 4),
+            "recall": round(float(recall[j]), 4),
+            "f1": round(float(f1[j]), 4),
+            "support": int(support[j]),
+        }
+        for j, m in enumerate(MODES)
+    }
+    return {"macro_f1": round(float(f1.mean()), 4), "labels": labels}
+
+
+def _prf(
+    tp: np.ndarray, predicted: np.ndarray, support: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / np.maximum(predicted, 1), 0.0)
+        recall = np.where(support > 0, tp / np.maximum(support, 1), 0.0)
+        f1 = np.where(predicted + support > 0, 2 * tp / np.maximum(predicted + support, 1), 0.0)
+    return precision, recall, f1
+
+
+def _bootstrap(
+    Y: np.ndarray, P: np.ndarray, rounds: int, seed: int
+) -> dict[str, dict[str, list[float]]]:
+    """95% percentile intervals of precision, recall, F1 per label and of the macro-F1."""
+    rng = np.random.default_rng(seed)
+    n = len(Y)
+    draws = rng.integers(0, n, size=(rounds, n))
+    # How often each incident is drawn in each round: one matrix product per statistic.
+    weights = np.zeros((rounds, n))
+    np.add.at(weights, (np.repeat(np.arange(rounds), n), draws.ravel()), 1)
+    tp = weights @ (Y & P)
+    predicted = weights @ P
+    support = weights @ Y
+    precision, recall, f1 = _prf(tp, predicted, support)
+
+    def interval(values: np.ndarray) -> list[float]:
+        low, high = np.percentile(values, [2.5, 97.5])
+        return [round(float(low), 4), round(float(high), 4)]
+
+    out: dict[str, dict[str, list[float]]] = {
+        m: {
+            "precision": interval(precision[:, j]),
+            "recall": interval(recall[:, j]),
+            "f1": interval(f1[:, j]),
+        }
+        for j, m in enumerate(MODES)
+    }
+    out["macro_f1"] = {"f1": interval(f1.mean(axis=1))}
+    return out
+
+
+def _cross_validated(
+    texts: list[str],
+    Y: np.ndarray,
+    folds: int,
+    seed: int,
+    with_examples: bool,
+    progress: Progress,
+) -> np.ndarray:
+    """Out-of-fold predictions of classifiers trained on the other folds' labels."""
+    # Stratify on each incident's rarest label, so every fold gets some of each.
+    rarest_first = np.argsort(Y.sum(axis=0), kind="stable")
+    strata = [next((int(j) for j in rarest_first if row[j]), -1) for row in Y]
+    counts = np.bincount(np.array(strata) + 1)
+    usable = min(folds, int(counts[counts > 0].min())) if len(counts) else 0
+    splitter = StratifiedKFold(n_splits=max(usable, 2), shuffle=True, random_state=seed)
+    if usable < folds:
+        # A label with fewer incidents than folds: stratify on "any label" instead.
+        strata = [int(row.any()) for row in Y]
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    P = np.zeros_like(Y)
+    progress.stage("cross-validating", total=folds)
+    for train_idx, test_idx in splitter.split(np.zeros(len(Y)), strata):
+        X, YY = _with_examples([texts[i] for i in train_idx], Y[train_idx], with_examples)
+        model = FailureModeClassifier().fit(X, YY)
+        P[test_idx] = model.predict([texts[i] for i in test_idx])
+        progress.advance()
+    return P
+
+
+def evaluate(
+    store: Store,
+    labels: str | Path,
+    classifier: FailureModeClassifier | None = None,
+    *,
+    folds: int = 5,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    with_examples: bool = True,
+    progress: Progress = SILENT,
+) -> dict[str, Any]:
+    """Measure `classifier` (default: the shipped one) against a labels file.
+
+    Returns:
+        ``{"macro_f1", "labels": {mode: {precision, recall, f1, support}}, "intervals",
+        "model", "incidents", "cv"}``; ``cv`` (None when `folds` < 2) holds the same scores
+        for out-of-fold predictions of classifiers trained on the labels.
+
+    Raises:
+        LabelError: the labels file is malformed or empty.
+        NotFoundError: an incident of the labels is not in the store.
+    """
+    rows = _rows(labels)
+    texts, Y = labelled_texts(store, rows)
+    model = classifier if classifier is not None else default_classifier()
+    try:
+        progress.stage("evaluating", total=len(texts))
+        P = model.predict(texts)
+        progress.advance(len(texts))
+        result = scores(Y, P)
+        result["intervals"] = _bootstrap(Y, P, bootstrap, seed) if bootstrap > 0 else None
+        result["model"] = {"name": model.name, "version": model.version_}
+        result["incidents"] = len(rows)
+        result["cv"] = None
+        if folds >= 2:
+            cv_predictions = _cross_validated(texts, Y, folds, seed, with_examples, progress)
+            result["cv"] = {
+                "folds": folds,
+                "with_examples": with_examples,
+                **scores(Y, cv_predictions),
+            }
+    finally:
+        progress.done()
+    return result
