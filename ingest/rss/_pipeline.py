@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 __all__ = ["EntityFinder", "Judge", "Match", "Pipeline", "Verdict", "load_pipeline"]
 
@@ -89,13 +89,17 @@ class Pipeline:
 
     def best_matches(self, item: Any, candidates: Sequence[Any], k: int = 5) -> list[Match]:
         return [
-            Match(m.key, float(m.score), list(m.reasons))
+            Match(cast(int, m.key), float(m.score), list(m.reasons))
             for m in self._grouper.best_matches(item, list(candidates), k=k)
         ]
 
     def decide(self, item: Any, candidates: Sequence[Any]) -> Match | None:
         match = self._grouper.decide(item, list(candidates))
-        return None if match is None else Match(match.key, float(match.score), list(match.reasons))
+        return (
+            None
+            if match is None
+            else Match(cast(int, match.key), float(match.score), list(match.reasons))
+        )
 
 
 def load_pipeline(entity_names: Sequence[str]) -> Judge | None:
