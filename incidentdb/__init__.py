@@ -7,6 +7,17 @@ The public API is what ``__all__`` names; everything in underscored modules is p
 >>> store.ingest("aiid.v1", "backup-20260222.tar.bz2")  # doctest: +SKIP
 """
 
+from incidentdb._cases import (
+    CASE_SCHEMA_VERSION,
+    JudgeSpec,
+    Message,
+    Provenance,
+    TechniqueRef,
+    TestCase,
+    Tool,
+    ToolCall,
+    ToolCallCheck,
+)
 from incidentdb._errors import (
     ArchiveError,
     IncidentDBError,
@@ -33,11 +44,13 @@ from incidentdb._records import (
 )
 from incidentdb._registry import Registry, generators, ingesters
 from incidentdb._store import Ingester, IngestResult, Store
+from incidentdb._suites import SuiteResult
 from incidentdb._writer import IngestWriter
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CASE_SCHEMA_VERSION",
     "SILENT",
     "ArchiveError",
     "ClassificationRecord",
@@ -50,9 +63,12 @@ __all__ = [
     "IngestResult",
     "IngestWriter",
     "Ingester",
+    "JudgeSpec",
+    "Message",
     "MigrationError",
     "NotFoundError",
     "Progress",
+    "Provenance",
     "Registry",
     "RegistryError",
     "ReportRecord",
@@ -62,7 +78,13 @@ __all__ = [
     "Store",
     "StoreError",
     "SubmissionRecord",
+    "SuiteResult",
     "TaxonomyRecord",
+    "TechniqueRef",
+    "TestCase",
+    "Tool",
+    "ToolCall",
+    "ToolCallCheck",
     "TranslationRecord",
     "__version__",
     "generators",

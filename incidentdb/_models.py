@@ -329,3 +329,6 @@ __all__ = [
     "table_of",
     "utc_now",
 ]
+
+# Tables of other modules share Base.metadata; importing them here lets alembic see them.
+from incidentdb import _models_generators  # noqa: E402, F401
