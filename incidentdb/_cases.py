@@ -34,7 +34,7 @@ __all__ = [
     "canonical_json",
 ]
 
-CASE_SCHEMA_VERSION = 1
+CASE_SCHEMA_VERSION: Literal[1] = 1
 """The version of the :class:`TestCase` format written by this code."""
 
 CaseKind = Literal["single_turn", "multi_turn", "agentic", "distribution_shift"]
