@@ -8,6 +8,7 @@ each into a message with a hint and a non-zero exit code. The tree::
     │   └── MigrationError          the schema is not at the revision this version needs
     ├── NotFoundError               an incident, report or other record does not exist
     ├── RegistryError               no plug-in of that name (lists the names that exist)
+    ├── ExportError                 an export cannot be written (OUT is a file, …)
     └── IngestError                 an ingest run failed; nothing of it was written
         ├── SourceError             the source cannot be reached or opened (URL, path)
         ├── ArchiveError            an archive is truncated, corrupt or unsafe
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 __all__ = [
     "ArchiveError",
+    "ExportError",
     "IncidentDBError",
     "IngestError",
     "MigrationError",
@@ -89,3 +91,10 @@ class SnapshotFormatError(IngestError):
         super().__init__(f"{where}: {message}", hint=hint)
         self.file = file
         self.row = row
+
+
+class ExportError(IncidentDBError):
+    """An export cannot be written: the output path is not a folder, or a case cannot be
+    expressed at all in the harness's format."""
+
+    hint = "Give a folder path for OUT; it is created when missing."
