@@ -238,6 +238,8 @@ def _system_name(doc: Any, matcher: Any, deployer: str, title_end: int) -> str:
         _id, start, end = matches[0]
         if doc[start].idx < title_end:
             start = max(start, end - 4)
+        while start < end - 1 and doc[start].lower_ in ("the", "a", "an", "its", "their"):
+            start += 1
         return str(doc[start:end].text)
     return f"{deployer} assistant" if deployer else "the assistant"
 
