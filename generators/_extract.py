@@ -321,7 +321,10 @@ _HARMED = re.compile(
 
 def _harmed_from_text(text: str) -> str:
     match = _HARMED.search(text)
-    return match.group(1).lower() if match else "its users"
+    if not match:
+        return "its users"
+    word = match.group(1).lower()
+    return word if word.endswith(("s", "children", "women")) else word + "s"
 
 
 # Topic words decide which tools an agentic case offers and how a restatement is set.
