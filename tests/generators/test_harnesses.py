@@ -158,7 +158,7 @@ def test_garak_payload_schema(tmp_path: Path) -> None:
         "garak.payloads", reason="garak is not installed (it needs torch; not in the extra)"
     )
     jsonschema = pytest.importorskip("jsonschema")
-    payload_path, conversations_path, probe_path = export("garak", tmp_path)
+    payload_path = export("garak", tmp_path)[0]
     payload = json.loads(payload_path.read_text(encoding="utf-8"))
     jsonschema.validate(payload, payloads.PAYLOAD_SCHEMA)
     assert len(payload["payloads"]) == len(suite_cases())
