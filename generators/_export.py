@@ -109,6 +109,8 @@ _NON_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# Words YAML 1.1 reads as booleans or null, so a key spelled so must be quoted.
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 
 def _yaml_str(text: str) -> str:
@@ -120,7 +122,12 @@ def _yaml_str(text: str) -> str:
 def _yaml_scalar(value: Any) -> str | None:
     if isinstance(value, str):
         return _yaml_str(value)
-    if value is None or isinstance(value, bool | int | float):
+    if isinstance(value, float):
+        # YAML 1.1 floats need a dot: 1e-05 would read back as a string.
+        text = json.dumps(value)
+        mantissa, e, exponent = text.partition("e")
+        return f"{mantissa}.0{e}{exponent}" if e and "." not in mantissa else text
+    if value is None or isinstance(value, bool | int):
         return json.dumps(value)
     if isinstance(value, dict) and not value:
         return "{}"
@@ -132,7 +139,8 @@ def _yaml_scalar(value: Any) -> str | None:
 def _yaml_lines(value: Any, pad: str, out: list[str]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
-            name = key if _PLAIN_KEY.match(key) else _yaml_str(key)
+            plain = _PLAIN_KEY.match(key) and key.lower() not in _YAML_WORDS
+            name = key if plain else _yaml_str(key)
             scalar = _yaml_scalar(item)
             if scalar is not None:
                 out.append(f"{pad}{name}: {scalar}")
