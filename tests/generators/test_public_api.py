@@ -10,20 +10,22 @@ from incidentdb import Store
 
 
 def test_exported_names() -> None:
-    assert sorted(generators.__all__) == [
-        "BUILDERS",
-        "HARNESSES",
-        "MODES",
-        "MUTATORS",
-        "ExportResult",
-        "Exporter",
-        "GenerateResult",
-        "cases_for_incident",
-        "demo_exports",
-        "export_suite",
-        "exporter_for",
-        "generate_suite",
-    ]
+    assert sorted(generators.__all__) == sorted(
+        [
+            "BUILDERS",
+            "HARNESSES",
+            "MODES",
+            "MUTATORS",
+            "ExportResult",
+            "Exporter",
+            "GenerateResult",
+            "cases_for_incident",
+            "demo_exports",
+            "export_suite",
+            "exporter_for",
+            "generate_suite",
+        ]
+    )
     for name in generators.__all__:
         assert hasattr(generators, name), name
     assert sorted(generators.BUILDERS) == [
@@ -35,7 +37,7 @@ def test_exported_names() -> None:
 
 
 def test_demo_exports_to_every_harness(labelled_sqlite: Store, tmp_path: Path) -> None:
-    generated, exports = demo_exports(labelled_sqlite, tmp_path)
+    generated, exports = demo_exports(labelled_sqlite, tmp_path / "exports")
     assert generated.cases == 20
     assert [e.exporter for e in exports] == [
         "inspect_ai.v1",
@@ -46,7 +48,7 @@ def test_demo_exports_to_every_harness(labelled_sqlite: Store, tmp_path: Path) -
         "jsonl.v1",
     ]
     assert all(e.cases == 20 for e in exports)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == [
         "garak",
         "inspect_ai",
         "jsonl",
