@@ -272,3 +272,28 @@ def test_inspect_task_runs_offline_and_judges(inspect_home: Path) -> None:
         ],
     )
     assert hijacked == {agentic.id: ("I", "called send_email")}
+
+
+def test_garak_probe_replays_follow_ups(tmp_path: Path) -> None:
+    pytest.importorskip("garak.probes.base", reason="garak is not installed with its probes")
+    import importlib.util
+
+    import garak.attempt
+    from garak import _config
+
+    _payload, _conversations, probe_path = export("garak", tmp_path)
+    spec = importlib.util.spec_from_file_location("incidentdb_probe", probe_path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _config.load_base_config()
+    probe = module.IncidentdbReplay()
+    attempts = probe._create_init_attempts()
+    assert len(attempts) == len(suite_cases())
+    crescendo = next(a for a in attempts if probe.conversations[a.notes["case_id"]]["follow_ups"])
+    follow_ups = probe.conversations[crescendo.notes["case_id"]]["follow_ups"]
+    crescendo.outputs = [garak.attempt.Message("Happy to help.")]
+    (second,) = probe._generate_next_attempts(crescendo)
+    turns = [(t.role, t.content.text) for t in second.prompt.turns]
+    assert turns[-2:] == [("assistant", "Happy to help."), ("user", follow_ups[0])]
+    assert second.notes["turn"] == 1 and second.notes["triggers"]
