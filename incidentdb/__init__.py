@@ -7,9 +7,21 @@ The public API is what ``__all__`` names; everything in underscored modules is p
 >>> store.ingest("aiid.v1", "backup-20260222.tar.bz2")  # doctest: +SKIP
 """
 
+from incidentdb._cases import (
+    CASE_SCHEMA_VERSION,
+    JudgeSpec,
+    Message,
+    Provenance,
+    TechniqueRef,
+    TestCase,
+    Tool,
+    ToolCall,
+    ToolCallCheck,
+)
 from incidentdb._errors import (
     ArchiveError,
     DecisionError,
+    ExportError,
     IncidentDBError,
     IngestError,
     MigrationError,
@@ -34,11 +46,13 @@ from incidentdb._records import (
 )
 from incidentdb._registry import Registry, generators, ingesters
 from incidentdb._store import Ingester, IngestResult, Store
+from incidentdb._suites import SuiteResult
 from incidentdb._writer import IngestWriter
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CASE_SCHEMA_VERSION",
     "SILENT",
     "ArchiveError",
     "ClassificationRecord",
@@ -46,15 +60,19 @@ __all__ = [
     "DuplicateRecord",
     "EntityRecord",
     "EntityRole",
+    "ExportError",
     "IncidentDBError",
     "IncidentRecord",
     "IngestError",
     "IngestResult",
     "IngestWriter",
     "Ingester",
+    "JudgeSpec",
+    "Message",
     "MigrationError",
     "NotFoundError",
     "Progress",
+    "Provenance",
     "Registry",
     "RegistryError",
     "ReportRecord",
@@ -64,7 +82,13 @@ __all__ = [
     "Store",
     "StoreError",
     "SubmissionRecord",
+    "SuiteResult",
     "TaxonomyRecord",
+    "TechniqueRef",
+    "TestCase",
+    "Tool",
+    "ToolCall",
+    "ToolCallCheck",
     "TranslationRecord",
     "__version__",
     "generators",

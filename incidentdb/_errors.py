@@ -10,6 +10,7 @@ each into a message with a hint and a non-zero exit code. The tree::
     ├── RegistryError               no plug-in of that name (lists the names that exist)
     ├── DecisionError               an editor decision cannot apply (merge an AIID incident…)
     ├── EvaluationDataError         the data an evaluation reads is missing or malformed
+    ├── ExportError                 an export cannot be written (OUT is a file, …)
     └── IngestError                 an ingest run failed; nothing of it was written
         ├── SourceError             the source cannot be reached or opened (URL, path)
         ├── ArchiveError            an archive is truncated, corrupt or unsafe
@@ -25,6 +26,7 @@ __all__ = [
     "ClassifierError",
     "DecisionError",
     "EvaluationDataError",
+    "ExportError",
     "IncidentDBError",
     "IngestError",
     "LabelError",
@@ -140,3 +142,10 @@ class LabelError(IncidentDBError):
         super().__init__(f"{where}{message}", hint=hint)
         self.file = file
         self.line = line
+
+
+class ExportError(IncidentDBError):
+    """An export cannot be written: the output path is not a folder, or a case cannot be
+    expressed at all in the harness's format."""
+
+    hint = "Give a folder path for OUT; it is created when missing."

@@ -333,3 +333,6 @@ __all__ = [
 # The feed-ingestion tables live in their own module; importing it here registers them on
 # Base.metadata wherever the models are loaded (alembic included).
 from incidentdb import _models_feeds as _models_feeds  # noqa: E402
+
+# Tables of other modules share Base.metadata; importing them here lets alembic see them.
+from incidentdb import _models_generators  # noqa: E402, F401

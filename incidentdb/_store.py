@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,7 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from incidentdb import _engine, _feeds, _labelling, _review
+from incidentdb import _engine, _feeds, _labelling, _review, _suites
+from incidentdb._cases import TestCase
 from incidentdb._errors import IncidentDBError, IngestError, NotFoundError, StoreError
 from incidentdb._models import (
     COUNTED_TABLES,
@@ -43,6 +44,7 @@ from incidentdb._progress import SILENT, Progress
 from incidentdb._records import SourceKind
 from incidentdb._registry import ingesters
 from incidentdb._search import search_rows
+from incidentdb._suites import SuiteResult
 from incidentdb._writer import IngestWriter
 
 __all__ = ["IngestResult", "Ingester", "Store"]
@@ -709,6 +711,31 @@ class Store:
         """
         with self.engine.begin() as conn:
             return _labelling.record_decisions(conn, decisions, author)
+
+    # -- test suites (logic in incidentdb._suites) ---------------------------------------------
+
+    def save_suite(
+        self,
+        name: str,
+        cases: Iterable[TestCase],
+        *,
+        params: dict[str, Any] | None = None,
+        description: str | None = None,
+    ) -> SuiteResult:
+        """Make suite `name` hold exactly `cases`, in one transaction (idempotent)."""
+        return _suites.save_suite(self.engine, name, cases, params=params, description=description)
+
+    def suite_cases(self, name: str) -> Iterator[TestCase]:
+        """The cases of suite `name` ordered by id. Raises NotFoundError for no such suite."""
+        return _suites.iter_suite_cases(self.engine, name)
+
+    def get_suite(self, name: str) -> dict[str, Any]:
+        """Suite `name`: parameters, dates and case count. Raises NotFoundError."""
+        with self.engine.connect() as conn:
+            return _suites.suite_row(conn, name)
+
+    def list_suites(self) -> list[dict[str, Any]]:
+        return _suites.list_suites(self.engine)
 
 
 # Tables an ingest writes; PostgreSQL gets fresh statistics on them after one.

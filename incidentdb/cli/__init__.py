@@ -12,7 +12,9 @@ from incidentdb.cli.db import db
 from incidentdb.cli.demo import demo
 from incidentdb.cli.eval import eval_group
 from incidentdb.cli.export import export
+from incidentdb.cli.export_suite import export_suite
 from incidentdb.cli.feeds import feeds, ingest_feeds
+from incidentdb.cli.generate import generate
 from incidentdb.cli.incidents import incidents
 from incidentdb.cli.ingest import ingest
 from incidentdb.cli.label import label
@@ -74,10 +76,12 @@ for command in (
     eval_group,
     classify,
     label,
+    generate,
 ):
     cli.add_command(command)
 ingest.add_command(ingest_feeds)
 incidents.add_command(merge_incidents)
+export.add_command(export_suite)
 
 
 def main() -> None:

@@ -9,7 +9,18 @@ def test_exported_names() -> None:
     assert sorted(incidentdb.__all__) == sorted(
         [
             "SILENT",
+            "CASE_SCHEMA_VERSION",
+            "JudgeSpec",
+            "Message",
+            "Provenance",
+            "TechniqueRef",
+            "TestCase",
+            "Tool",
+            "ToolCall",
+            "ToolCallCheck",
+            "SuiteResult",
             "ArchiveError",
+            "ExportError",
             "ClassificationRecord",
             "DecisionError",
             "DuplicateRecord",
