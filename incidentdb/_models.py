@@ -331,7 +331,4 @@ __all__ = [
 ]
 
 # Tables of other modules share Base.metadata; importing them here lets alembic see them.
-from incidentdb import (
-    _models_generators,  # noqa: F401
-    _models_replay,  # noqa: F401
-)
+from incidentdb import _models_generators, _models_replay  # noqa: E402, F401
