@@ -8,6 +8,7 @@ each into a message with a hint and a non-zero exit code. The tree::
     │   └── MigrationError          the schema is not at the revision this version needs
     ├── NotFoundError               an incident, report or other record does not exist
     ├── RegistryError               no plug-in of that name (lists the names that exist)
+    ├── ReplayError                 a replay cannot go on (endpoint refuses, API key missing)
     └── IngestError                 an ingest run failed; nothing of it was written
         ├── SourceError             the source cannot be reached or opened (URL, path)
         ├── ArchiveError            an archive is truncated, corrupt or unsafe
@@ -23,6 +24,7 @@ __all__ = [
     "MigrationError",
     "NotFoundError",
     "RegistryError",
+    "ReplayError",
     "SnapshotFormatError",
     "SourceError",
     "StoreError",
@@ -89,3 +91,8 @@ class SnapshotFormatError(IngestError):
         super().__init__(f"{where}: {message}", hint=hint)
         self.file = file
         self.row = row
+
+
+class ReplayError(IncidentDBError):
+    """A replay cannot go on: the endpoint refuses every request (wrong URL, key or model), or
+    the API key's environment variable is not set. Results recorded so far are kept."""

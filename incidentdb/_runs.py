@@ -23,6 +23,7 @@ from incidentdb._models_replay import Result, Run
 
 __all__ = [
     "RESULT_STATUSES",
+    "CaseRecord",
     "RunRecorder",
     "diff_runs",
     "list_runs",
