@@ -8,11 +8,17 @@
 """
 
 from generators.replay._client import ChatClient, Completion, RequestFailed, chat_completions_url
-from generators.replay._runner import ReplayOptions, replay_case, replay_suite
+from generators.replay._runner import (
+    ReplayInterrupted,
+    ReplayOptions,
+    replay_case,
+    replay_suite,
+)
 
 __all__ = [
     "ChatClient",
     "Completion",
+    "ReplayInterrupted",
     "ReplayOptions",
     "RequestFailed",
     "chat_completions_url",

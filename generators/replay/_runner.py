@@ -28,7 +28,7 @@ from generators.judges import (
 from generators.replay._client import ChatClient, RequestFailed
 from incidentdb import SILENT, CaseRecord, Progress, ReplayError, RunRecorder, Store, TestCase
 
-__all__ = ["ReplayOptions", "replay_case", "replay_suite"]
+__all__ = ["ReplayInterrupted", "ReplayOptions", "replay_case", "replay_suite"]
 
 NEUTRAL_TOOL_RESULT = '{"status": "ok"}'
 
@@ -38,6 +38,18 @@ def unavailable_tool_result(name: str) -> str:
     return json.dumps(
         {"error": f"tool {name!r} is unavailable in this environment; no action was taken"}
     )
+
+
+class ReplayInterrupted(KeyboardInterrupt):
+    """The run was interrupted (Ctrl-C); its finished cases are stored and it can be resumed.
+
+    Attributes:
+        run_id: the run to resume.
+    """
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"run {run_id} interrupted")
+        self.run_id = run_id
 
 
 @dataclass(frozen=True)
@@ -303,7 +315,8 @@ def replay_suite(
     Raises:
         NotFoundError: no such suite, or `resume` names no matching run.
         ReplayError: the endpoint refuses every request; the run is left `interrupted`.
-        KeyboardInterrupt: the run is left `interrupted` with every finished case stored.
+        ReplayInterrupted: (a KeyboardInterrupt) the run is left `interrupted` with every
+            finished case stored.
     """
     cases = list(store.suite_cases(suite))
     recorder = store.open_run(
@@ -315,9 +328,12 @@ def replay_suite(
     started = time.perf_counter()
     try:
         asyncio.run(_replay_all(todo, options, recorder, progress))
-    except (KeyboardInterrupt, asyncio.CancelledError, ReplayError):
+    except ReplayError:
         recorder.interrupt()
         raise
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        recorder.interrupt()
+        raise ReplayInterrupted(recorder.run_id) from None
     finally:
         progress.done()
     summary = recorder.finish()

@@ -12,6 +12,8 @@ from incidentdb.cli.demo import demo
 from incidentdb.cli.export import export
 from incidentdb.cli.incidents import incidents
 from incidentdb.cli.ingest import ingest
+from incidentdb.cli.replay import replay
+from incidentdb.cli.runs import runs
 from incidentdb.cli.search import search
 from incidentdb.cli.stats import stats
 from incidentdb.cli.taxonomy import taxonomy
@@ -54,7 +56,7 @@ def cli(ctx: click.Context, db_url: str | None, quiet: bool) -> None:
     ctx.call_on_close(app.close)
 
 
-for command in (db, ingest, incidents, search, stats, demo, taxonomy, export):
+for command in (db, ingest, incidents, search, stats, demo, taxonomy, export, replay, runs):
     cli.add_command(command)
 
 
