@@ -1,0 +1,103 @@
+"""The chat client's request logic (retries, Retry-After, fatal answers), through
+httpx.MockTransport; the end-to-end paths run against a real server in test_replay."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from generators.replay import ChatClient, RequestFailed, chat_completions_url
+from generators.replay._client import _retry_after
+from incidentdb import ReplayError
+
+OK = {
+    "choices": [{"message": {"role": "assistant", "content": "hi"}}],
+    "usage": {"prompt_tokens": 3},
+}
+
+
+def _run(handler: Callable[[httpx.Request], httpx.Response], **kw: Any) -> Any:
+    async def go() -> Any:
+        client = ChatClient(
+            "http://model.test/v1", transport=httpx.MockTransport(handler), backoff=0.001, **kw
+        )
+        async with client:
+            return await client.complete({"model": "m", "messages": []})
+
+    return asyncio.run(go())
+
+
+def test_urls() -> None:
+    assert chat_completions_url("http://h:8000") == "http://h:8000/v1/chat/completions"
+    assert chat_completions_url("http://h:8000/v1/") == "http://h:8000/v1/chat/completions"
+    assert chat_completions_url("http://h/x/chat/completions") == "http://h/x/chat/completions"
+
+
+def test_retries_then_succeeds_and_counts_causes() -> None:
+    answers = iter([429, 502, "drop", 200])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url == "http://model.test/v1/chat/completions"
+        assert request.headers["authorization"] == "Bearer k"
+        status = next(answers)
+        if status == "drop":
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(status, json=OK if status == 200 else {})
+
+    got = _run(handler, api_key="k", max_retries=3)
+    assert (got.attempts, dict(got.retries)) == (
+        4,
+        {"rate_limited": 1, "server_error": 1, "connect": 1},
+    )
+    assert got.message == {"role": "assistant", "content": "hi"}
+    assert got.usage == {"prompt_tokens": 3}
+
+
+def test_gives_up_after_max_retries() -> None:
+    with pytest.raises(RequestFailed) as failed:
+        _run(lambda r: httpx.Response(500, text="boom"), max_retries=1)
+    assert str(failed.value) == "server error 500: boom; gave up after 2 attempts"
+    assert (failed.value.attempts, dict(failed.value.retries)) == (2, {"server_error": 1})
+
+
+def test_a_bad_request_fails_its_case_without_retry() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(400, json={"error": "context too long"})
+
+    with pytest.raises(RequestFailed, match=r"answered 400: \{\"error\":\"context too long\"\}"):
+        _run(handler)
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "word"), [(401, "unauthorised"), (403, "forbidden"), (404, "not found")]
+)
+def test_wrong_url_key_or_model_stops_everything(status: int, word: str) -> None:
+    with pytest.raises(ReplayError, match=rf"answered {status} \({word}\)") as raised:
+        _run(lambda r: httpx.Response(status, text="no"))
+    assert raised.value.hint == "Check --endpoint, --model and the API key (--api-key-env)."
+
+
+def test_malformed_completion() -> None:
+    with pytest.raises(RequestFailed, match=r"malformed chat completion \(KeyError\('choices'\)\)"):
+        _run(lambda r: httpx.Response(200, json={"id": "x"}))
+
+
+def test_retry_after_forms() -> None:
+    assert _retry_after("3") == 3.0
+    assert _retry_after("0.5") == 0.5
+    assert _retry_after("-4") == 0.0
+    assert _retry_after("99999") == 120.0  # capped
+    assert _retry_after(None) is None
+    assert _retry_after("soon") is None
+    in_five = email.utils.formatdate(time.time() + 5, usegmt=True)
+    assert 3.5 < (_retry_after(in_five) or 0) <= 5.0
