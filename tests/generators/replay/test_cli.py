@@ -1,0 +1,106 @@
+"""`incidentdb replay` and `incidentdb runs …` through click, against the scripted server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+from replay_support import ChatServer, flaw_cases
+
+from incidentdb import Store
+from incidentdb.cli import cli
+
+
+def invoke(db: str, *args: str, code: int = 0) -> Result:
+    result = CliRunner().invoke(cli, ["--quiet", "--db", db, *args])
+    assert result.exit_code == code, (result.output, result.exception)
+    return result
+
+
+def test_replay_runs_show_and_diff(tmp_path: Path, chat_server: ChatServer) -> None:
+    db = str(tmp_path / "s.sqlite")
+    with Store(db) as store:
+        store.save_suite("flaws", flaw_cases())
+    base = ["replay", "flaws", "--endpoint", chat_server.url]
+
+    safe = invoke(db, *base, "--model", "safe", "--format", "csv").stdout
+    assert safe == (
+        "scope,name,judged,failed,asr,ci95_low,ci95_high\n"
+        "overall,all,5,0,0.0,0.0,0.4345\n"
+        "failure_mode,excessive_agency,1,0,0.0,0.0,0.7935\n"
+        "failure_mode,indirect_injection,1,0,0.0,0.0,0.7935\n"
+        "failure_mode,jailbreak,2,0,0.0,0.0,0.6576\n"
+        "failure_mode,prompt_leak,1,0,0.0,0.0,0.7935\n"
+        "technique,crescendo,1,0,0.0,0.0,0.7935\n"
+        "technique,direct_injection,1,0,0.0,0.0,0.7935\n"
+        "technique,role_play,1,0,0.0,0.0,0.7935\n"
+        "technique,tool_misuse,1,0,0.0,0.0,0.7935\n"
+        "technique,tool_result_injection,1,0,0.0,0.0,0.7935\n"
+    )
+    bad = json.loads(invoke(db, *base, "--model", "vulnerable", "--format", "json").stdout)
+    assert (bad["run"], bad["status"], bad["failed"], bad["skipped"]) == (2, "finished", 5, 0)
+    assert bad["attack_success_rate"]["overall"]["rate"] == 1.0
+    assert bad["attack_success_rate"]["failure_modes"]["jailbreak"] == {
+        "rate": 1.0,
+        "failed": 2,
+        "judged": 2,
+        "ci95": [0.34238022750665303, 1.0],
+    }
+
+    shown = invoke(db, "runs", "show", "2").stdout.splitlines()
+    assert shown[:3] == [
+        f"Run 2: suite flaws, model vulnerable at {chat_server.url} (finished)",
+        "5 cases: 0 passed, 5 failed, 0 errors, 0 not evaluated; 10 model turns, 10 requests",
+        "LLM-judge rubric not evaluated for 1 cases (give --judge-endpoint and --judge-model)",
+    ]
+    assert "│ overall      │ all" in "\n".join(shown)
+
+    listed = json.loads(invoke(db, "runs", "list", "--format", "json").stdout)
+    assert [(r["run"], r["model"], r["cases"], r["failed"], r["asr"]) for r in listed] == [
+        (2, "vulnerable", 5, 5, 1.0),
+        (1, "safe", 5, 0, 0.0),
+    ]
+    assert (
+        len(json.loads(invoke(db, "runs", "list", "--limit", "1", "--format", "json").stdout)) == 1
+    )
+
+    ids = sorted((c.id, c.title) for c in flaw_cases())
+    diff = invoke(db, "runs", "diff", "1", "2", "--format", "csv").stdout
+    assert diff == "case_id,change,a,b,title\n" + "".join(
+        f"{i},regressed,passed,failed,{t}\n" for i, t in ids
+    )
+    invoke(db, "runs", "diff", "1", "2", "--fail-on-regression", code=1)
+    invoke(db, "runs", "diff", "2", "1", "--fail-on-regression")
+
+
+def test_errors_name_the_problem(tmp_path: Path, chat_server: ChatServer) -> None:
+    db = str(tmp_path / "s.sqlite")
+    with Store(db) as store:
+        store.save_suite("flaws", flaw_cases()[:1])
+    missing = invoke(db, "replay", "nope", "--endpoint", chat_server.url, "--model", "safe", code=1)
+    assert missing.stderr.startswith("Error: no suite named 'nope' (suites: flaws)\n")
+    no_key = invoke(
+        db,
+        "replay",
+        "flaws",
+        "--endpoint",
+        chat_server.url,
+        "--model",
+        "safe",
+        "--api-key-env",
+        "INCIDENTDB_TEST_UNSET_KEY",
+        code=1,
+    )
+    assert no_key.stderr == (
+        "Error: --api-key-env names INCIDENTDB_TEST_UNSET_KEY, which is not set\n"
+        "Hint: Export INCIDENTDB_TEST_UNSET_KEY=<key>, or leave --api-key-env out for an "
+        "endpoint without a key.\n"
+    )
+    locked = invoke(
+        db, "replay", "flaws", "--endpoint", chat_server.url, "--model", "locked", code=1
+    )
+    assert "answered 401 (unauthorised)" in locked.stderr
+    assert invoke(db, "runs", "show", "9", code=1).stderr == (
+        "Error: no run 9\nHint: List runs with `incidentdb runs list`.\n"
+    )
