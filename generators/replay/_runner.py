@@ -249,48 +249,47 @@ async def _apply_rubric(
 async def _replay_all(
     cases: list[TestCase], options: ReplayOptions, recorder: RunRecorder, progress: Progress
 ) -> None:
-    client = ChatClient(
-        options.endpoint,
-        api_key=options.api_key,
-        timeout=options.timeout,
-        max_retries=options.max_retries,
-        backoff=options.backoff,
-        concurrency=options.concurrency,
-    )
-    judge = None
-    if options.judge_endpoint:
-        judge = ChatClient(
-            options.judge_endpoint,
-            api_key=options.judge_api_key,
-            timeout=options.timeout,
-            max_retries=options.max_retries,
-            backoff=options.backoff,
-            concurrency=options.concurrency,
-        )
     queue: asyncio.Queue[TestCase] = asyncio.Queue()
     for case in cases:
         queue.put_nowait(case)
 
-    async def worker() -> None:
-        while not queue.empty():
-            case = queue.get_nowait()
-            record = await replay_case(client, case, options, judge)
-            recorder.record(record)
-            progress.advance()
+    def client(endpoint: str, api_key: str | None) -> ChatClient:
+        return ChatClient(
+            endpoint,
+            api_key=api_key,
+            timeout=options.timeout,
+            max_retries=options.max_retries,
+            backoff=options.backoff,
+            concurrency=1,
+        )
 
-    try:
-        workers = [asyncio.create_task(worker()) for _ in range(max(1, options.concurrency))]
+    async def worker() -> None:
+        # One connection per worker, each in its own pool: httpcore scans every connection of
+        # a pool on each request, which at 16 shared connections cost more CPU than the rest
+        # of a turn (measured with benchmarks/replay.py).
+        chat = client(options.endpoint, options.api_key)
+        judge = None
+        if options.judge_endpoint:
+            judge = client(options.judge_endpoint, options.judge_api_key)
         try:
-            await asyncio.gather(*workers)
-        except BaseException:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-            raise
-    finally:
-        await client.aclose()
-        if judge is not None:
-            await judge.aclose()
+            while not queue.empty():
+                case = queue.get_nowait()
+                record = await replay_case(chat, case, options, judge)
+                recorder.record(record)
+                progress.advance()
+        finally:
+            await chat.aclose()
+            if judge is not None:
+                await judge.aclose()
+
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, options.concurrency))]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        raise
 
 
 def replay_suite(
