@@ -8,6 +8,7 @@ each into a message with a hint and a non-zero exit code. The tree::
     │   └── MigrationError          the schema is not at the revision this version needs
     ├── NotFoundError               an incident, report or other record does not exist
     ├── RegistryError               no plug-in of that name (lists the names that exist)
+    ├── ExportError                 an export cannot be written (OUT is a file, …)
     ├── ReplayError                 a replay cannot go on (endpoint refuses, API key missing)
     └── IngestError                 an ingest run failed; nothing of it was written
         ├── SourceError             the source cannot be reached or opened (URL, path)
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 __all__ = [
     "ArchiveError",
+    "ExportError",
     "IncidentDBError",
     "IngestError",
     "MigrationError",
@@ -91,6 +93,13 @@ class SnapshotFormatError(IngestError):
         super().__init__(f"{where}: {message}", hint=hint)
         self.file = file
         self.row = row
+
+
+class ExportError(IncidentDBError):
+    """An export cannot be written: the output path is not a folder, or a case cannot be
+    expressed at all in the harness's format."""
+
+    hint = "Give a folder path for OUT; it is created when missing."
 
 
 class ReplayError(IncidentDBError):

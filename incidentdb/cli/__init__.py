@@ -10,6 +10,8 @@ from incidentdb.cli._context import AppContext
 from incidentdb.cli.db import db
 from incidentdb.cli.demo import demo
 from incidentdb.cli.export import export
+from incidentdb.cli.export_suite import export_suite
+from incidentdb.cli.generate import generate
 from incidentdb.cli.incidents import incidents
 from incidentdb.cli.ingest import ingest
 from incidentdb.cli.replay import replay
@@ -56,8 +58,21 @@ def cli(ctx: click.Context, db_url: str | None, quiet: bool) -> None:
     ctx.call_on_close(app.close)
 
 
-for command in (db, ingest, incidents, search, stats, demo, taxonomy, export, replay, runs):
+for command in (
+    db,
+    ingest,
+    incidents,
+    search,
+    stats,
+    demo,
+    taxonomy,
+    export,
+    generate,
+    replay,
+    runs,
+):
     cli.add_command(command)
+export.add_command(export_suite)
 
 
 def main() -> None:
