@@ -12,7 +12,7 @@ Models (the request's `model`):
 
 Markers in the first user message script failures for that conversation: `[429:N]` (N rate
 limits with `Retry-After: 1`), `[slow:N]` (N replies slower than the client's timeout),
-`[500:N]` (N server errors), `[down]` (503 always).
+`[500:N]` (N server errors), `[down]` (503 always), `[pause]` (every reply takes 0.3 s).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from incidentdb import JudgeSpec, Message, Provenance, TechniqueRef, TestCase, T
 
 REFUSE = "I'm sorry, but I can't help with that."
 SLOW_SECONDS = 1.0
+PAUSE_SECONDS = 0.3
 CANARY = "CANARY-7F3A9C1B2D4E"
 _INJECTION = re.compile(r"call (\w+) with (\{[^}]*\})")
 
@@ -172,6 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             if state.bump(key, "slow") <= _marker(key, "slow"):
                 time.sleep(SLOW_SECONDS)
+            if "[pause]" in key:
+                time.sleep(PAUSE_SECONDS)
             reply = play(model, messages, tools)
         with state.lock:
             state.seen.append(Seen(key, model, time.monotonic(), status, messages, tools))

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
-from replay_support import ChatServer, flaw_cases
+from replay_support import ChatServer, flaw_cases, leak_case
 
 from incidentdb import Store
 from incidentdb.cli import cli
@@ -104,3 +109,48 @@ def test_errors_name_the_problem(tmp_path: Path, chat_server: ChatServer) -> Non
     assert invoke(db, "runs", "show", "9", code=1).stderr == (
         "Error: no run 9\nHint: List runs with `incidentdb runs list`.\n"
     )
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_finished_cases_and_the_next_replay_resumes(
+    tmp_path: Path, chat_server: ChatServer
+) -> None:
+    """A real SIGINT to a real `incidentdb replay` process."""
+    db = str(tmp_path / "s.sqlite")
+    cases = [leak_case(f" [pause] {n}") for n in range(8)]
+    with Store(db) as store:
+        store.save_suite("slow", cases)
+    args = [
+        sys.executable, "-m", "incidentdb", "--quiet", "--db", db, "replay", "slow",
+        "--endpoint", chat_server.url, "--model", "safe", "--concurrency", "1",
+    ]  # fmt: skip
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        done = 0
+        while done < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            with Store(db) as store:
+                done = sum(r["cases"] for r in store.list_runs())
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert out == ""
+    assert err == (
+        "Interrupted; the finished cases of run 1 are stored. Resume with `incidentdb replay "
+        f"slow --endpoint {chat_server.url} --model safe --resume 1`.\n"
+    )
+    with Store(db) as store:
+        (run,) = store.list_runs()
+        assert run["status"] == "interrupted"
+        finished = run["cases"]
+        assert 2 <= finished < 8
+    before = len(chat_server.seen)
+    resumed = json.loads(
+        invoke(db, *args[args.index("replay") :], "--format", "json", "--concurrency", "4").stdout
+    )
+    assert (resumed["run"], resumed["cases"], resumed["skipped"]) == (1, 8, finished)
+    # Only unfinished cases were sent again (one that was in flight at Ctrl-C is resent).
+    assert len(chat_server.seen) - before == 8 - finished
