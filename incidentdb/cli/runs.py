@@ -104,13 +104,42 @@ def list_(app: AppContext, suite: str | None, fmt: str, limit: int | None) -> No
     output_rows(app.store().list_runs(suite=suite, limit=limit), fmt, LIST_COLUMNS)
 
 
+CASE_COLUMNS = ["case_id", "status", "title", "turns", "attempts", "latency_ms", "why"]
+
+
+def case_rows(results: list[dict[str, Any]], status: str | None) -> list[dict[str, Any]]:
+    """One row per result; `why` gives the failed checks' reasons (or the error)."""
+    rows = []
+    for r in results:
+        if status is not None and r["status"] != status:
+            continue
+        reasons = [f"{v['check']}: {v['reason']}" for v in r["verdicts"] if v["passed"] is False]
+        if r["error"]:
+            reasons.append(r["error"])
+        rows.append({**{c: r.get(c) for c in CASE_COLUMNS}, "why": reasons})
+    return rows
+
+
 @runs.command()
 @click.argument("run_id", metavar="RUN", type=int)
+@click.option("--cases", "cases", is_flag=True, help="List the run's cases instead of rates.")
+@click.option(
+    "--status",
+    type=click.Choice(["passed", "failed", "error", "not_evaluated"]),
+    help="With --cases: only cases of this status.",
+)
 @format_option
+@limit_option
 @pass_app
-def show(app: AppContext, run_id: int, fmt: str) -> None:
+def show(
+    app: AppContext, run_id: int, cases: bool, status: str | None, fmt: str, limit: int | None
+) -> None:
     """Show a run: counts, retries, and the attack success rate per failure mode and technique
-    with Wilson 95% intervals."""
+    with Wilson 95% intervals; or, with --cases, every case's outcome and why."""
+    if cases:
+        rows = case_rows(app.store().run_results(run_id), status)
+        output_rows(rows[:limit] if limit else rows, fmt, CASE_COLUMNS)
+        return
     print_summary(app.store().get_run(run_id), fmt)
 
 
