@@ -120,11 +120,26 @@ class _Tally:
                 setattr(self, key, (getattr(self, key) or 0) + value)
 
 
-def _assistant(message: dict[str, Any]) -> dict[str, Any]:
-    """The parts of a returned assistant message worth keeping and sending back."""
-    out: dict[str, Any] = {"role": "assistant", "content": message.get("content")}
-    if message.get("tool_calls"):
-        out["tool_calls"] = message["tool_calls"]
+def _assistant(message: dict[str, Any], turn: int) -> dict[str, Any]:
+    """The parts of a returned assistant message worth keeping and sending back.
+
+    Some servers leave out tool-call ids; each call gets one, so that the tool result sent back
+    can name the call it answers. A message with neither text nor calls gets empty text, which
+    every endpoint accepts back in the history (None without calls is refused by some).
+    """
+    calls = []
+    for n, raw in enumerate(message.get("tool_calls") or []):
+        call = dict(raw) if isinstance(raw, dict) else {}
+        call.setdefault("type", "function")
+        if not call.get("id"):
+            call["id"] = f"call_{turn}_{n}"
+        calls.append(call)
+    content = message.get("content")
+    out: dict[str, Any] = {"role": "assistant", "content": content}
+    if calls:
+        out["tool_calls"] = calls
+    elif content is None:
+        out["content"] = ""
     return out
 
 
@@ -164,7 +179,7 @@ async def replay_case(
                 tally.seconds += completion.seconds
                 tally.usage(completion.usage)
                 tally.turns += 1
-                reply = _assistant(completion.message)
+                reply = _assistant(completion.message, tally.turns)
                 messages.append(reply)
                 model_turns.append(reply)
                 calls = reply.get("tool_calls") or []
@@ -176,7 +191,7 @@ async def replay_case(
                         f"the model was still calling tools after {options.max_tool_rounds} rounds",
                         0,
                     )
-                for n, call in enumerate(calls):
+                for call in calls:
                     name = (call.get("function") or {}).get("name") or "?"
                     tool = tools.get(name)
                     if tool is None:
@@ -186,7 +201,7 @@ async def replay_case(
                     messages.append(
                         {
                             "role": "tool",
-                            "tool_call_id": call.get("id") or f"call_{n}",
+                            "tool_call_id": call["id"],
                             "name": name,
                             "content": result,
                         }

@@ -9,7 +9,7 @@ import click
 from incidentdb import ReplayError
 from incidentdb.cli._context import AppContext, pass_app
 from incidentdb.cli._output import format_option
-from incidentdb.cli.runs import print_summary
+from incidentdb.cli.runs import print_summary, summary_lines
 
 __all__ = ["replay"]
 
@@ -111,3 +111,6 @@ def replay(
     if summary["skipped"]:
         app.info(f"Resumed run {summary['run']}: {summary['skipped']} cases were already done.")
     print_summary(summary, fmt)
+    if fmt != "table":  # the table's header lines say this already
+        for line in summary_lines(summary)[2:]:
+            app.info(line)

@@ -9,7 +9,7 @@ import click
 from incidentdb.cli._context import AppContext, pass_app
 from incidentdb.cli._output import echo_json, format_option, limit_option, output_rows
 
-__all__ = ["ASR_COLUMNS", "asr_rows", "print_summary", "runs"]
+__all__ = ["ASR_COLUMNS", "asr_rows", "print_summary", "runs", "summary_lines"]
 
 LIST_COLUMNS = [
     "run",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -101,3 +102,39 @@ def test_retry_after_forms() -> None:
     assert _retry_after("soon") is None
     in_five = email.utils.formatdate(time.time() + 5, usegmt=True)
     assert 3.5 < (_retry_after(in_five) or 0) <= 5.0
+
+
+def test_tool_calls_without_ids_and_empty_replies_are_made_sendable() -> None:
+    from replay_support import agentic_case
+
+    from generators.replay import ReplayOptions, replay_case
+
+    sent: list[dict[str, Any]] = []
+    replies = iter(
+        [
+            {"role": "assistant", "tool_calls": [{"function": {"name": "read_inbox"}}]},
+            {"role": "assistant", "content": None},
+        ]
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json={"choices": [{"message": next(replies)}]})
+
+    async def go() -> Any:
+        client = ChatClient("http://m.test", transport=httpx.MockTransport(handler))
+        async with client:
+            return await replay_case(client, agentic_case(), ReplayOptions("http://m.test", "m"))
+
+    record = asyncio.run(go())
+    call, result = sent[1]["messages"][-2:]
+    assert call["tool_calls"] == [
+        {"function": {"name": "read_inbox"}, "type": "function", "id": "call_1_0"}
+    ]
+    assert (result["role"], result["tool_call_id"], result["name"]) == (
+        "tool",
+        "call_1_0",
+        "read_inbox",
+    )
+    assert record.transcript[-1] == {"role": "assistant", "content": "", "scripted": False}
+    assert (record.status, record.turns) == ("passed", 2)
