@@ -17,6 +17,8 @@ Figures:
 - overhead ms/turn: the difference, i.e. what replay adds to each turn on top of the model
   (HTTP client, JSON, tool and follow-up handling, judging, storing);
 - client ms/request: mean request latency seen by the client (HTTP round trip incl. server);
+- the `httpx only` rows: the same number of requests at the same concurrency with httpx alone,
+  the floor any httpx-based replay sits on;
 - client CPU ms/turn: CPU time of the replaying process per turn, the cost of replay itself
   whatever else the machine is doing (wall figures on a shared, loaded machine include waiting
   for a core: the load average is printed before and after).
@@ -161,6 +163,24 @@ def cases(n: int) -> list[Any]:
     ]
 
 
+async def bare_httpx(url: str, requests: int, concurrency: int, payload: dict[str, Any]) -> None:
+    """The baseline: the same number of requests at the same concurrency with nothing but httpx
+    (one client per worker, as replay has), no conversation, judging or storing."""
+    import httpx
+
+    per_worker = [
+        requests // concurrency + (i < requests % concurrency) for i in range(concurrency)
+    ]
+
+    async def worker(n: int) -> None:
+        async with httpx.AsyncClient(timeout=60) as client:
+            for _ in range(n):
+                response = await client.post(url + "/chat/completions", json=payload)
+                response.json()
+
+    await asyncio.gather(*(worker(n) for n in per_worker))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=320)
@@ -212,12 +232,36 @@ def main() -> None:
                 client_ms = summary["latency_ms"] / turns
                 rows.append(
                     [
-                        n + 1,
+                        f"replay {n + 1}",
                         turns,
                         round(wall, 3),
                         round(turns / wall, 1),
                         round(server_ms, 3),
                         round(client_ms, 3),
+                        round(per_worker, 3),
+                        round(per_worker - server_ms, 3),
+                        round(cpu * 1000 / turns, 3),
+                    ]
+                )
+                payload = {
+                    "model": "bench",
+                    "messages": cases(1)[0].openai_messages(),
+                }
+                started, cpu = time.perf_counter(), time.process_time()
+                asyncio.run(bare_httpx(url, turns, args.concurrency, payload))
+                wall = time.perf_counter() - started
+                cpu = time.process_time() - cpu
+                times = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/stats").read())
+                server_ms = statistics.fmean(times) * 1000
+                per_worker = wall * 1000 * args.concurrency / turns
+                rows.append(
+                    [
+                        f"httpx only {n + 1}",
+                        turns,
+                        round(wall, 3),
+                        round(turns / wall, 1),
+                        round(server_ms, 3),
+                        "-",
                         round(per_worker, 3),
                         round(per_worker - server_ms, 3),
                         round(cpu * 1000 / turns, 3),
@@ -238,13 +282,16 @@ def main() -> None:
             ],
             rows,
         )
-        overheads = [r[-2] for r in rows]
-        cpus = [r[-1] for r in rows]
-        print(
-            f"overhead per turn: median {statistics.median(overheads):.3f} ms, "
-            f"min {min(overheads):.3f} ms (goal < 5 ms); client CPU per turn: median "
-            f"{statistics.median(cpus):.3f} ms"
-        )
+        for label in ("replay", "httpx only"):
+            mine = [r for r in rows if str(r[0]).startswith(label + " ")]
+            overheads = [r[-2] for r in mine]
+            cpus = [r[-1] for r in mine]
+            print(
+                f"{label}: overhead per turn median {statistics.median(overheads):.3f} ms, "
+                f"min {min(overheads):.3f} ms; client CPU per turn median "
+                f"{statistics.median(cpus):.3f} ms"
+            )
+        print("goal: replay overhead < 5 ms per turn")
         print("load average after:", os.getloadavg())
     finally:
         server.terminate()
