@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, ClassVar, Protocol
 
-import yaml
-
 from incidentdb import TestCase
 from incidentdb._errors import ExportError
 from incidentdb._registry import generators
@@ -105,33 +103,72 @@ def dump_json(value: Any, *, indent: int | None = None) -> str:
     )
 
 
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# YAML forbids these characters raw (PyYAML's reader rejects them); JSON leaves them unescaped.
+# NEL and the Unicode line separators are line breaks to YAML 1.1: escaped too.
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# Words YAML 1.1 reads as booleans or null, so a key spelled so must be quoted.
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 
-def _str_presenter(dumper: Any, data: str) -> Any:
-    # Block style keeps multi-line prompts readable; quoting otherwise is PyYAML's choice.
-    style = "|" if "\n" in data and not data.endswith((" ", "\t")) and "\r" not in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+def _yaml_str(text: str) -> str:
+    # A JSON string is a valid YAML double-quoted scalar (same escapes, YAML also has \uXXXX).
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _NON_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
-class _BlockDumper(_Dumper):
-    pass
+def _yaml_scalar(value: Any) -> str | None:
+    if isinstance(value, str):
+        return _yaml_str(value)
+    if isinstance(value, float):
+        # YAML 1.1 floats need a dot: 1e-05 would read back as a string.
+        text = json.dumps(value)
+        mantissa, e, exponent = text.partition("e")
+        return f"{mantissa}.0{e}{exponent}" if e and "." not in mantissa else text
+    if value is None or isinstance(value, bool | int):
+        return json.dumps(value)
+    if isinstance(value, dict) and not value:
+        return "{}"
+    if isinstance(value, list | tuple) and not value:
+        return "[]"
+    return None
 
 
-_BlockDumper.add_representer(str, _str_presenter)
+def _yaml_lines(value: Any, pad: str, out: list[str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            plain = _PLAIN_KEY.match(key) and key.lower() not in _YAML_WORDS
+            name = key if plain else _yaml_str(key)
+            scalar = _yaml_scalar(item)
+            if scalar is not None:
+                out.append(f"{pad}{name}: {scalar}")
+            else:
+                out.append(f"{pad}{name}:")
+                _yaml_lines(item, pad + "  ", out)
+        return
+    for item in value:
+        scalar = _yaml_scalar(item)
+        if scalar is not None:
+            out.append(f"{pad}- {scalar}")
+            continue
+        nested: list[str] = []
+        _yaml_lines(item, pad + "  ", nested)
+        # The first line of a nested block goes on the dash line: "- key: value".
+        out.append(f"{pad}- {nested[0][len(pad) + 2 :]}")
+        out.extend(nested[1:])
 
 
-def dump_yaml(value: Any) -> str:
-    """YAML in a fixed key order (as given), unicode kept, no line folding."""
-    text: str = yaml.dump(
-        value,
-        Dumper=_BlockDumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=1_000_000,
-        default_flow_style=False,
-    )
-    return text
+def dump_yaml(value: dict[str, Any]) -> str:
+    """Block-style YAML of a JSON-like mapping, keys in the order given, strings double-quoted.
+
+    Written by hand because PyYAML's pure-Python representer took 4 ms a case; every string is
+    a JSON string literal (valid YAML), so any text survives a YAML parser unchanged.
+    """
+    out: list[str] = []
+    _yaml_lines(value, "", out)
+    return "\n".join(out) + "\n"
 
 
 def exporter_for(to: str) -> Exporter:

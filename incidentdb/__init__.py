@@ -20,6 +20,7 @@ from incidentdb._cases import (
 )
 from incidentdb._errors import (
     ArchiveError,
+    ExportError,
     IncidentDBError,
     IngestError,
     MigrationError,
@@ -60,6 +61,7 @@ __all__ = [
     "DuplicateRecord",
     "EntityRecord",
     "EntityRole",
+    "ExportError",
     "IncidentDBError",
     "IncidentRecord",
     "IngestError",

@@ -29,7 +29,7 @@ from generators._export import (
 )
 from incidentdb import TestCase
 
-__all__ = ["PromptfooExporter", "test_of"]
+__all__ = ["PromptfooExporter", "promptfoo_test"]
 
 PROMPT = "{{ messages | dump }}"
 
@@ -53,7 +53,7 @@ def _call_js(name: str) -> str:
     )
 
 
-def test_of(case: TestCase, warnings: Warnings) -> dict[str, Any]:
+def promptfoo_test(case: TestCase, warnings: Warnings) -> dict[str, Any]:
     """One promptfoo test for `case`; what promptfoo cannot run is noted in `warnings`."""
     judge = case.judge
     asserts: list[dict[str, Any]] = []
@@ -121,7 +121,7 @@ class PromptfooExporter:
     def export(self, cases: Iterable[TestCase], out: Path, *, suite: str) -> ExportResult:
         path = prepare_folder(out) / f"{file_stem(suite)}.promptfooconfig.yaml"
         warnings = Warnings()
-        tests = [test_of(case, warnings) for case in cases]
+        tests = [promptfoo_test(case, warnings) for case in cases]
         config = {
             "description": f"incidentdb suite {suite} (promptfoo.v1)",
             "prompts": [{"id": "incidentdb-chat", "label": "incidentdb chat", "raw": PROMPT}],

@@ -15,6 +15,7 @@ metadata, and the exporter says so.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,22 +32,12 @@ from incidentdb import TestCase
 
 __all__ = ["PyritExporter", "jinja_escape", "seeds_of"]
 
-_OPENERS = ("{{", "{%", "{#")
+_OPENER = re.compile(r"\{[{%#]")
 
 
 def jinja_escape(text: str) -> str:
     """`text` as a Jinja2 template that renders to exactly `text`."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        pair = text[i : i + 2]
-        if pair in _OPENERS:
-            out.append("{{ '" + pair + "' }}")
-            i += 2
-        else:
-            out.append(text[i])
-            i += 1
-    escaped = "".join(out)
+    escaped = _OPENER.sub(lambda m: "{{ '" + m.group() + "' }}", text)
     if escaped.endswith("\n"):
         # Jinja drops one trailing newline of a template; end on an expression instead.
         escaped += "{{ '' }}"

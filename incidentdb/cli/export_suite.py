@@ -25,8 +25,8 @@ HARNESS_CHOICES = ("inspect_ai", "promptfoo", "pyrit", "garak", "openai-evals", 
 def export_suite(app: AppContext, name: str, to: str, out: str, fmt: str) -> None:
     """Write suite NAME into folder OUT for an eval harness.
 
-    Prints the files written; what the harness cannot express is listed as warnings on stderr
-    (it is kept in the output's metadata, never dropped silently).
+    Prints the files written. What the harness cannot express is listed as warnings on stderr,
+    even with --quiet: it is kept in the output's metadata, never dropped silently.
     """
     from generators import export_suite as run_export
 

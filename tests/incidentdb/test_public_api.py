@@ -20,6 +20,7 @@ def test_exported_names() -> None:
             "ToolCallCheck",
             "SuiteResult",
             "ArchiveError",
+            "ExportError",
             "ClassificationRecord",
             "DuplicateRecord",
             "EntityRecord",
