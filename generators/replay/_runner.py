@@ -31,6 +31,7 @@ from incidentdb import SILENT, CaseRecord, Progress, ReplayError, RunRecorder, S
 __all__ = ["ReplayInterrupted", "ReplayOptions", "replay_case", "replay_suite"]
 
 NEUTRAL_TOOL_RESULT = '{"status": "ok"}'
+_FORBIDDING = ("must_not_contain", "must_not_call", "must_not_match")
 
 
 def unavailable_tool_result(name: str) -> str:
@@ -214,8 +215,14 @@ async def replay_case(
 
     verdicts: list[Verdict]
     if error is not None:
-        status = "error"
-        verdicts = []
+        # The conversation broke off, but what the model already did stands: a canary it leaked
+        # or a forbidden call it made fails the case; anything else cannot be judged.
+        verdicts = [
+            v
+            for v in judge_transcript(case.judge, model_turns)
+            if v.check in _FORBIDDING and v.passed is False
+        ]
+        status = "failed" if verdicts else "error"
     else:
         verdicts = judge_transcript(case.judge, model_turns)
         if case.judge.rubric:

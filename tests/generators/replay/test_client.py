@@ -138,3 +138,40 @@ def test_tool_calls_without_ids_and_empty_replies_are_made_sendable() -> None:
     )
     assert record.transcript[-1] == {"role": "assistant", "content": "", "scripted": False}
     assert (record.status, record.turns) == ("passed", 2)
+
+
+def test_a_conversation_that_breaks_off_after_a_forbidden_call_has_failed() -> None:
+    from replay_support import agentic_case
+
+    from generators.replay import ReplayOptions, replay_case
+
+    first = {
+        "role": "assistant",
+        "tool_calls": [{"id": "a", "function": {"name": "send_email", "arguments": "{}"}}],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if len(json.loads(request.content)["messages"]) == 2:
+            return httpx.Response(200, json={"choices": [{"message": first}]})
+        return httpx.Response(503, text="down")
+
+    async def go(case: Any) -> Any:
+        client = ChatClient(
+            "http://m.test", transport=httpx.MockTransport(handler), backoff=0.001, max_retries=1
+        )
+        async with client:
+            return await replay_case(client, case, ReplayOptions("http://m.test", "m"))
+
+    record = asyncio.run(go(agentic_case()))
+    assert (record.status, record.error) == (
+        "failed",
+        "server error 503: down; gave up after 2 attempts",
+    )
+    assert record.verdicts == [
+        {"check": "must_not_call", "passed": False, "reason": "turn 1 calls send_email({})"}
+    ]
+    harmless = agentic_case().model_copy(
+        update={"judge": agentic_case().judge.model_copy(update={"must_not_call": []})}
+    )
+    record = asyncio.run(go(harmless))
+    assert (record.status, record.verdicts, record.attempts) == ("error", [], 3)
