@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from incidentdb._errors import NotFoundError
 from incidentdb._models import table_of, utc_now
@@ -228,8 +229,20 @@ class RunRecorder:
                 ).scalars()
             )
 
-    def record(self, record: CaseRecord) -> None:
-        """Store one case's result (its own transaction: an interruption keeps it)."""
+    def record(self, record: CaseRecord) -> bool:
+        """Store one case's result (its own transaction: an interruption keeps it).
+
+        Returns:
+            False when the run already has a result for the case (another session replaying
+            the same run stored it first); the stored result is kept.
+        """
+        try:
+            self._insert(record)
+        except IntegrityError:
+            return False
+        return True
+
+    def _insert(self, record: CaseRecord) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(results_t).values(

@@ -92,3 +92,27 @@ def test_summarise_groups_by_failure_mode_and_technique() -> None:
         "judged": 0,
         "ci95": None,
     }
+
+
+def test_recorder_resumes_unfinished_runs_and_keeps_the_first_result(db_url: str) -> None:
+    from incidentdb import CaseRecord, NotFoundError, Store
+
+    def record(case_id: str, status: str) -> CaseRecord:
+        return CaseRecord(case_id, "t", status, {"failure_modes": ["m"]}, [], [])
+
+    with Store(db_url) as store:
+        first = store.open_run("s", "http://e/v1", "m", {"concurrency": 2})
+        assert (first.run_id, first.resumed) == (1, False)
+        assert first.record(record("tc-1", "failed")) is True
+        assert first.record(record("tc-1", "passed")) is False  # kept: failed
+        first.interrupt()
+        again = store.open_run("s", "http://e/v1", "m")
+        assert (again.run_id, again.resumed, again.done_case_ids()) == (1, True, {"tc-1"})
+        assert store.open_run("s", "http://e/v1", "other").run_id == 2  # another model
+        assert store.open_run("s", "http://e/v1", "m", new=True).run_id == 3
+        summary = again.finish()
+        assert (summary["status"], summary["failed"], summary["passed"]) == ("finished", 1, 0)
+        # Run 1 is finished; run 3 (started with new=True) is the unfinished one now.
+        assert store.open_run("s", "http://e/v1", "m").run_id == 3
+        with pytest.raises(NotFoundError, match="no run 9"):
+            store.open_run("s", "http://e/v1", "m", resume=9)
