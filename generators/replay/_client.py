@@ -1,9 +1,10 @@
 """An async client for one OpenAI-compatible `/v1/chat/completions` endpoint, with retries.
 
-Rate limits (429, honouring `Retry-After`), server errors (5xx), timeouts and dropped connections
-are retried with exponential backoff, and every retry is counted by cause so the run can report
-it. A 401, 403 or 404 means the URL, key or model is wrong for every case alike: it raises
-:class:`~incidentdb.ReplayError` and stops the run; any other 4xx fails only its own case.
+Rate limits (429), server errors (5xx), timeouts and dropped connections are retried, waiting
+as long as a `Retry-After` header says or else with exponential backoff, and every retry is
+counted by cause so the run can report it. A 401, 403 or 404 means the URL, key or model is
+wrong for every case alike: it raises :class:`~incidentdb.ReplayError` and stops the run; any
+other 4xx fails only its own case.
 """
 
 from __future__ import annotations
@@ -149,6 +150,8 @@ class ChatClient:
                     wait = _retry_after(response.headers.get("retry-after"))
                 elif status >= 500:
                     cause, detail = "server_error", f"server error {status}: {_excerpt(response)}"
+                    # An overloaded server may say when to come back (503 + Retry-After).
+                    wait = _retry_after(response.headers.get("retry-after"))
                 else:
                     raise RequestFailed(
                         f"{self.url} answered {status}: {_excerpt(response)}", attempt, retries

@@ -60,6 +60,19 @@ def test_retries_then_succeeds_and_counts_causes() -> None:
     assert got.usage == {"prompt_tokens": 3}
 
 
+def test_retry_after_is_honoured_on_503_too() -> None:
+    answers = iter([503, 200])
+    started = time.monotonic()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = next(answers)
+        return httpx.Response(status, json=OK, headers={"Retry-After": "0.3"})
+
+    got = _run(handler)
+    assert dict(got.retries) == {"server_error": 1}
+    assert time.monotonic() - started >= 0.3
+
+
 def test_gives_up_after_max_retries() -> None:
     with pytest.raises(RequestFailed) as failed:
         _run(lambda r: httpx.Response(500, text="boom"), max_retries=1)
