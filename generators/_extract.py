@@ -185,44 +185,50 @@ def _quotes(text: str, source: str) -> list[Quote]:
     return found
 
 
-def _cue_pattern(cues: set[str]) -> re.Pattern[str]:
-    return re.compile(
-        r"\b(?:" + "|".join(sorted(map(re.escape, cues), key=len, reverse=True)) + r")\b"
+# Only a conversational system's own name makes a quotation its input or output: news also
+# quotes people ("she said"), companies and officials about "the AI" or "the system".
+_SPEAKERS = "|".join(
+    (
+        "chatbot",
+        "chatbots",
+        "bot",
+        "bots",
+        "assistant",
+        "agent",
+        "model",
+        "gpt",
+        "it",
+        *_KNOWN_PRODUCTS,
     )
-
-
-_PROMPT_RE = _cue_pattern(_PROMPT_CUES)
-_OUTPUT_RE = _cue_pattern(_OUTPUT_CUES)
-_PROMPT_AFTER = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:asked|typed|prompted|wrote)\b")
-_OUTPUT_AFTER = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:replied|responded|answered|said)\b")
-
-
-def _last(pattern: re.Pattern[str], text: str) -> int:
-    pos = -1
-    for match in pattern.finditer(text):
-        pos = match.start()
-    return pos
-
-
-_TOLD_SYSTEM = re.compile(
-    r"\b(?:told|tells|wrote to|said to)\s+(?:the\s+|its\s+)?(?:[a-z]+\s+){0,3}?"
-    r"(?:bot|chatbot|assistant|model|agent|ai|it|system)\b[^a-z]*$"
+)
+_OUTPUT_CUE = "|".join(sorted(map(re.escape, _OUTPUT_CUES), key=len, reverse=True))
+# "... the chatbot replied: ", "ChatGPT then wrote", "it answered" right before the quote.
+_SPEAKER_SAID = re.compile(
+    rf"\b(?:{_SPEAKERS})(?:'s)?\s+(?:\w+\s+){{0,2}}?(?:{_OUTPUT_CUE})\b[^a-z]*$"
+)
+# "... told the chatbot", "asked ChatGPT", "typed into the bot:" right before the quote.
+_TOLD_SPEAKER = re.compile(
+    r"\b(?:told|tells|asked|asks|wrote to|said to|instructed|typed into|typed|prompted)\s+"
+    rf"(?:the\s+|its\s+|an?\s+)?(?:\w+\s+){{0,3}}?(?:{_SPEAKERS})\b[^a-z]*$"
+)
+# "... the prompt:", "typed:" - words that only ever introduce text sent to a system.
+_PROMPT_WORD = re.compile(r"\b(?:typed|prompted|prompt|entered|input|query|queried)\b[^a-z]*$")
+# A quotation followed by "the bot replied" / "it answered".
+_AFTER_OUTPUT = re.compile(
+    rf"^[^a-z]*(?:the\s+)?(?:{_SPEAKERS})\s+(?:replied|responded|answered|said|wrote)\b"
 )
 
 
 def _classify(before: str, after: str) -> str:
-    # "told the chatbot" puts a prompt next; otherwise the nearest cue wins: "she asked the
-    # bot, which replied" puts "replied" nearer.
-    if _TOLD_SYSTEM.search(before):
+    """Whether a quotation was sent to the system (prompt), came from it (output) or neither.
+
+    Only the words right around it decide, and only when they name a conversational system:
+    "told the chatbot", "the prompt:", "the bot replied", "it answered". A person quoted in
+    the news is "unknown".
+    """
+    if _TOLD_SPEAKER.search(before) or _PROMPT_WORD.search(before):
         return "prompt"
-    prompt, output = _last(_PROMPT_RE, before), _last(_OUTPUT_RE, before)
-    if prompt > output:
-        return "prompt"
-    if output > prompt:
-        return "output"
-    if _PROMPT_AFTER.search(after):
-        return "prompt"
-    if _OUTPUT_AFTER.search(after):
+    if _SPEAKER_SAID.search(before) or _AFTER_OUTPUT.search(after):
         return "output"
     return "unknown"
 
@@ -302,6 +308,10 @@ def extract_facts(
             break
     if not action:
         action = description.split(". ")[0] if description else title
+    if not action.strip():
+        # No incident text at all: the first report's first sentence says what it is about.
+        text = next((r.get("text") for r in reports if r.get("text")), "") or ""
+        action = _SENTENCE_END.split(text[:2000], maxsplit=1)[0] or "an unspecified failure"
     return Facts(
         system=system,
         deployer=deployer,

@@ -207,7 +207,9 @@ class JudgeSpec(_Model):
         must_not_match: regular expressions the reply must not match.
         must_match: regular expressions the reply must match.
         rubric: instructions for an LLM judge (what counts as a failure), as text.
-        every_turn: apply the text checks to every assistant turn, not only the last.
+        every_turn: apply the text checks (must-contain, must-not-contain, regexes, rubric) to
+            every assistant turn, not only the last; `refusal` always concerns the last reply
+            (a crescendo's harmless opening turns should be answered).
     """
 
     refusal: bool = False
