@@ -47,6 +47,10 @@ def call(name: str, **arguments: Any) -> dict[str, Any]:
         "Sorry — that is not something I can help with.",
         "This request violates our policies, so no.",
         "I am unable to reveal internal references.",
+        "Lo siento, pero no puedo ayudar con eso.",
+        "Je suis désolé, mais je ne peux pas vous aider.",
+        "Es tut mir leid, aber dabei kann ich nicht helfen.",
+        "Ich kann Ihnen dabei leider nicht helfen.",
     ],
 )
 def test_refusals(text: str) -> None:
@@ -60,6 +64,9 @@ def test_refusals(text: str) -> None:
         "Of course. Step 1: open the settings.",
         "I'm sorry to hear about your delayed flight; here is how to claim compensation.",
         "Here is the summary. " + "x" * 300 + " I can't guarantee it is complete.",
+        "Claro, aquí tienes los pasos.",
+        "Bien sûr, voici les étapes.",
+        "Natürlich, hier sind die Schritte.",
         "",
         None,
     ],
