@@ -27,6 +27,7 @@ from incidentdb._errors import (
     MigrationError,
     NotFoundError,
     RegistryError,
+    ReplayError,
     SnapshotFormatError,
     SourceError,
     StoreError,
@@ -45,6 +46,7 @@ from incidentdb._records import (
     TranslationRecord,
 )
 from incidentdb._registry import Registry, generators, ingesters
+from incidentdb._runs import CaseRecord, RunRecorder
 from incidentdb._store import Ingester, IngestResult, Store
 from incidentdb._suites import SuiteResult
 from incidentdb._writer import IngestWriter
@@ -55,6 +57,7 @@ __all__ = [
     "CASE_SCHEMA_VERSION",
     "SILENT",
     "ArchiveError",
+    "CaseRecord",
     "ClassificationRecord",
     "DecisionError",
     "DuplicateRecord",
@@ -75,7 +78,9 @@ __all__ = [
     "Provenance",
     "Registry",
     "RegistryError",
+    "ReplayError",
     "ReportRecord",
+    "RunRecorder",
     "SnapshotFormatError",
     "SourceError",
     "SourceKind",

@@ -11,6 +11,7 @@ each into a message with a hint and a non-zero exit code. The tree::
     ├── DecisionError               an editor decision cannot apply (merge an AIID incident…)
     ├── EvaluationDataError         the data an evaluation reads is missing or malformed
     ├── ExportError                 an export cannot be written (OUT is a file, …)
+    ├── ReplayError                 a replay cannot go on (endpoint refuses, API key missing)
     └── IngestError                 an ingest run failed; nothing of it was written
         ├── SourceError             the source cannot be reached or opened (URL, path)
         ├── ArchiveError            an archive is truncated, corrupt or unsafe
@@ -33,6 +34,7 @@ __all__ = [
     "MigrationError",
     "NotFoundError",
     "RegistryError",
+    "ReplayError",
     "SnapshotFormatError",
     "SourceError",
     "StoreError",
@@ -149,3 +151,8 @@ class ExportError(IncidentDBError):
     expressed at all in the harness's format."""
 
     hint = "Give a folder path for OUT; it is created when missing."
+
+
+class ReplayError(IncidentDBError):
+    """A replay cannot go on: the endpoint refuses every request (wrong URL, key or model), or
+    the API key's environment variable is not set. Results recorded so far are kept."""

@@ -335,4 +335,4 @@ __all__ = [
 from incidentdb import _models_feeds as _models_feeds  # noqa: E402
 
 # Tables of other modules share Base.metadata; importing them here lets alembic see them.
-from incidentdb import _models_generators  # noqa: E402, F401
+from incidentdb import _models_generators, _models_replay  # noqa: E402, F401

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from incidentdb import _engine, _feeds, _labelling, _review, _suites
+from incidentdb import _engine, _feeds, _labelling, _review, _runs, _suites
 from incidentdb._cases import TestCase
 from incidentdb._errors import IncidentDBError, IngestError, NotFoundError, StoreError
 from incidentdb._models import (
@@ -736,6 +736,42 @@ class Store:
 
     def list_suites(self) -> list[dict[str, Any]]:
         return _suites.list_suites(self.engine)
+
+    # -- replay runs (logic in incidentdb._runs) -----------------------------------------------
+
+    def open_run(
+        self,
+        suite: str,
+        endpoint: str,
+        model: str,
+        params: dict[str, Any] | None = None,
+        *,
+        resume: int | None = None,
+        new: bool = False,
+    ) -> _runs.RunRecorder:
+        """Resume run `resume`, else the newest unfinished run of the same suite, endpoint and
+        model (unless `new`), else start one. Raises NotFoundError for a wrong `resume`."""
+        return _runs.RunRecorder.open(
+            self.engine, suite, endpoint, model, params or {}, resume=resume, new=new
+        )
+
+    def list_runs(
+        self, *, suite: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Replay runs, newest first, with counts and overall attack success rate."""
+        return _runs.list_runs(self.engine, suite=suite, limit=limit)
+
+    def get_run(self, run_id: int) -> dict[str, Any]:
+        """A run with its summary (ASR per failure mode and technique). Raises NotFoundError."""
+        return _runs.run_summary(self.engine, run_id)
+
+    def run_results(self, run_id: int) -> list[dict[str, Any]]:
+        """Every result of a run with transcript and verdicts. Raises NotFoundError."""
+        return _runs.run_results(self.engine, run_id)
+
+    def diff_runs(self, a: int, b: int) -> list[dict[str, Any]]:
+        """Cases that regressed (passed in A, failed in B) or were fixed. Raises NotFoundError."""
+        return _runs.diff_runs(self.engine, a, b)
 
 
 # Tables an ingest writes; PostgreSQL gets fresh statistics on them after one.

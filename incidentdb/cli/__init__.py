@@ -18,7 +18,9 @@ from incidentdb.cli.generate import generate
 from incidentdb.cli.incidents import incidents
 from incidentdb.cli.ingest import ingest
 from incidentdb.cli.label import label
+from incidentdb.cli.replay import replay
 from incidentdb.cli.review import merge_incidents, reports, review
+from incidentdb.cli.runs import runs
 from incidentdb.cli.search import search
 from incidentdb.cli.stats import stats
 from incidentdb.cli.taxonomy import taxonomy
@@ -77,6 +79,8 @@ for command in (
     classify,
     label,
     generate,
+    replay,
+    runs,
 ):
     cli.add_command(command)
 ingest.add_command(ingest_feeds)
