@@ -329,3 +329,6 @@ __all__ = [
     "table_of",
     "utc_now",
 ]
+
+# Imported last so that every table is in Base.metadata wherever the models are loaded (alembic).
+from incidentdb import _models_compliance  # noqa: E402, F401
