@@ -9,8 +9,10 @@ The public API is what ``__all__`` names; everything in underscored modules is p
 
 from incidentdb._errors import (
     ArchiveError,
+    DocumentFormatError,
     IncidentDBError,
     IngestError,
+    InvalidInputError,
     MigrationError,
     NotFoundError,
     RegistryError,
@@ -18,6 +20,7 @@ from incidentdb._errors import (
     SourceError,
     StoreError,
 )
+from incidentdb._company import CompanyIncident, HarmCategory, ReportType
 from incidentdb._progress import SILENT, Progress
 from incidentdb._records import (
     ClassificationRecord,
@@ -40,15 +43,19 @@ __version__ = "0.1.0"
 __all__ = [
     "SILENT",
     "ArchiveError",
+    "CompanyIncident",
+    "DocumentFormatError",
     "ClassificationRecord",
     "DuplicateRecord",
     "EntityRecord",
     "EntityRole",
+    "HarmCategory",
     "IncidentDBError",
     "IncidentRecord",
     "IngestError",
     "IngestResult",
     "IngestWriter",
+    "InvalidInputError",
     "Ingester",
     "MigrationError",
     "NotFoundError",
@@ -56,6 +63,7 @@ __all__ = [
     "Registry",
     "RegistryError",
     "ReportRecord",
+    "ReportType",
     "SnapshotFormatError",
     "SourceError",
     "SourceKind",

@@ -7,19 +7,23 @@ each into a message with a hint and a non-zero exit code. The tree::
     ├── StoreError                  the database cannot be opened, migrated or queried
     │   └── MigrationError          the schema is not at the revision this version needs
     ├── NotFoundError               an incident, report or other record does not exist
+    ├── InvalidInputError           a company incident file or answer breaks the schema (names fields)
     ├── RegistryError               no plug-in of that name (lists the names that exist)
     └── IngestError                 an ingest run failed; nothing of it was written
         ├── SourceError             the source cannot be reached or opened (URL, path)
         ├── ArchiveError            an archive is truncated, corrupt or unsafe
-        └── SnapshotFormatError     a file in a snapshot is malformed (names file and row)
+        ├── SnapshotFormatError     a file in a snapshot is malformed (names file and row)
+        └── DocumentFormatError     documents of a source (AVID JSON) are malformed (file, field)
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ArchiveError",
+    "DocumentFormatError",
     "IncidentDBError",
     "IngestError",
+    "InvalidInputError",
     "MigrationError",
     "NotFoundError",
     "RegistryError",
@@ -89,3 +93,38 @@ class SnapshotFormatError(IngestError):
         super().__init__(f"{where}: {message}", hint=hint)
         self.file = file
         self.row = row
+
+
+class InvalidInputError(IncidentDBError):
+    """Input a user wrote (a company incident file, prompt answers) breaks the schema.
+
+    Attributes:
+        source: the file (or "input") the problems are in.
+        problems: ``(field, message)`` pairs; the field is a dotted path such as
+            ``ai_system.name``.
+    """
+
+    hint = "Fix the named fields and run the command again; nothing was written."
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        lines = "; ".join(f"{field}: {message}" for field, message in problems)
+        super().__init__(f"{source}: {lines}")
+        self.source = source
+        self.problems = problems
+
+
+class DocumentFormatError(IngestError):
+    """One or more documents of a source (AVID JSON files) are malformed.
+
+    Attributes:
+        problems: ``(file, field, message)`` triples, every problem found in the source; the
+            field is a dotted path such as ``impact.avid.sep_view[0]``.
+    """
+
+    hint = "Nothing was imported. Fix or remove the named files (or pass --lenient)."
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        files = sorted({file for file, _, _ in problems})
+        lines = "\n".join(f"  {file}: {field}: {message}" for file, field, message in problems)
+        super().__init__(f"{len(files)} invalid document(s):\n{lines}")
+        self.problems = problems

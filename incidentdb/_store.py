@@ -20,7 +20,8 @@ from sqlalchemy import (
     update,
 )
 
-from incidentdb import _engine
+from incidentdb import _company, _engine
+from incidentdb._company import CompanyIncident
 from incidentdb._errors import IncidentDBError, IngestError, NotFoundError, StoreError
 from incidentdb._models import (
     COUNTED_TABLES,
@@ -40,6 +41,8 @@ from incidentdb._models import (
 from incidentdb._progress import SILENT, Progress
 from incidentdb._records import SourceKind
 from incidentdb._registry import ingesters
+from incidentdb._models_compliance import ExternalIncident
+from incidentdb._reports import fill_report, incident_facts
 from incidentdb._search import search_rows
 from incidentdb._writer import IngestWriter
 
@@ -55,6 +58,7 @@ runs_t = table_of(IngestRun)
 sources_t = table_of(Source)
 dups_t = table_of(Duplicate)
 imported_t = table_of(ImportedClassification)
+ext_t = table_of(ExternalIncident)
 
 
 class Ingester(Protocol):
@@ -573,6 +577,83 @@ class Store:
         ).all()
         return [(ns, kind, int(n)) for ns, kind, n in [*imported, *own]]
 
+    # -- company incidents and reports (logic in _company.py and _reports/) --------------------
+
+    def add_company_incident(self, record: CompanyIncident) -> tuple[str, str]:
+        """Record an organisation's own incident, or update the one with its `reference`.
+
+        Returns:
+            Its id (`C-1`) and `"added"`, `"updated"` or `"unchanged"`.
+        """
+        with self.engine.begin() as conn:
+            number, outcome = _company.add_company_incident(conn, record)
+        return f"C-{number}", outcome
+
+    def company_incident(self, incident: str) -> dict[str, Any]:
+        """The stored facts of company incident `incident` (`C-1`).
+
+        Raises:
+            NotFoundError: no such company incident.
+        """
+        ref = _company.parse_incident_ref(incident)
+        if ref.kind != "company":
+            raise NotFoundError(f"{incident} is not a company incident (C-n)")
+        with self.engine.connect() as conn:
+            facts = _company.company_facts(conn, _company.incident_pk(conn, ref))
+        assert facts is not None
+        return {"id": str(ref), **facts}
+
+    def report(
+        self,
+        template: str,
+        incident: str | int,
+        *,
+        report_type: str | None = None,
+        as_of: dt.date | None = None,
+    ) -> dict[str, Any]:
+        """Fill the report template `template` (`eu-ai-act.v1`, `oecd.v1`) for an incident.
+
+        `incident` is an AIID number, a company id (`C-1`) or an AVID id; `as_of` (default
+        today) dates the report and the deadline status.
+        """
+        with self.engine.connect() as conn:
+            return fill_report(
+                conn,
+                template,
+                incident,
+                report_type=report_type,
+                as_of=as_of or dt.date.today(),
+            )
+
+    def incident_facts(self, incident: str | int) -> dict[str, Any]:
+        """The flat facts reports and exports read, for any incident id (see `report`)."""
+        with self.engine.connect() as conn:
+            return incident_facts(conn, _company.parse_incident_ref(incident))
+
+    def external_incident(self, incident: str) -> dict[str, Any]:
+        """An imported external document (AVID) as stored, with its id, kind and file.
+
+        Raises:
+            NotFoundError: no such document in this store.
+        """
+        ref = _company.parse_incident_ref(incident)
+        if ref.kind != "external":
+            raise NotFoundError(f"{incident} is not an imported AVID id")
+        with self.engine.connect() as conn:
+            pk = _company.incident_pk(conn, ref)
+            row = conn.execute(
+                select(
+                    ext_t.c.source, ext_t.c.external_id, ext_t.c.kind, ext_t.c.locator,
+                    ext_t.c.document,
+                ).where(ext_t.c.incident_pk == pk)
+            ).one()
+        return {
+            "id": row.external_id,
+            "source": row.source,
+            "kind": row.kind,
+            "locator": row.locator,
+            "document": row.document,
+        }
 
 # Tables an ingest writes; PostgreSQL gets fresh statistics on them after one.
 _WRITTEN_TABLES = (

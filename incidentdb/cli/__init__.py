@@ -10,8 +10,10 @@ from incidentdb.cli._context import AppContext
 from incidentdb.cli.db import db
 from incidentdb.cli.demo import demo
 from incidentdb.cli.export import export
+from incidentdb.cli.export_avid import export_avid
 from incidentdb.cli.incidents import incidents
 from incidentdb.cli.ingest import ingest
+from incidentdb.cli.report import report
 from incidentdb.cli.search import search
 from incidentdb.cli.stats import stats
 from incidentdb.cli.taxonomy import taxonomy
@@ -54,8 +56,9 @@ def cli(ctx: click.Context, db_url: str | None, quiet: bool) -> None:
     ctx.call_on_close(app.close)
 
 
-for command in (db, ingest, incidents, search, stats, demo, taxonomy, export):
+for command in (db, ingest, incidents, search, stats, demo, taxonomy, export, report):
     cli.add_command(command)
+export.add_command(export_avid)
 
 
 def main() -> None:
