@@ -141,7 +141,8 @@ def build_report(
             entry = {"field": spec.id, "label": spec.label, "section": section.title}
             if is_missing:
                 (missing if required else optional_missing).append(entry)
-            if spec.judgement:
+            # A conditional field's judgement only matters when its condition holds.
+            if spec.judgement and (not spec.required_if_harm or required):
                 judgements.append({"field": spec.id, "question": spec.judgement})
         sections.append({"id": section.id, "title": section.title, "fields": filled})
     judgements.extend({"field": None, "question": q} for q in template.judgements)
