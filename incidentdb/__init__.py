@@ -7,6 +7,7 @@ The public API is what ``__all__`` names; everything in underscored modules is p
 >>> store.ingest("aiid.v1", "backup-20260222.tar.bz2")  # doctest: +SKIP
 """
 
+from incidentdb._company import CompanyIncident, HarmCategory, ReportType
 from incidentdb._errors import (
     ArchiveError,
     DocumentFormatError,
@@ -20,7 +21,6 @@ from incidentdb._errors import (
     SourceError,
     StoreError,
 )
-from incidentdb._company import CompanyIncident, HarmCategory, ReportType
 from incidentdb._progress import SILENT, Progress
 from incidentdb._records import (
     ClassificationRecord,
@@ -43,9 +43,9 @@ __version__ = "0.1.0"
 __all__ = [
     "SILENT",
     "ArchiveError",
+    "ClassificationRecord",
     "CompanyIncident",
     "DocumentFormatError",
-    "ClassificationRecord",
     "DuplicateRecord",
     "EntityRecord",
     "EntityRole",
@@ -55,8 +55,8 @@ __all__ = [
     "IngestError",
     "IngestResult",
     "IngestWriter",
-    "InvalidInputError",
     "Ingester",
+    "InvalidInputError",
     "MigrationError",
     "NotFoundError",
     "Progress",

@@ -14,7 +14,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy import Connection, delete, insert, select, update
 
 from incidentdb._errors import InvalidInputError, NotFoundError
@@ -179,18 +186,15 @@ class CompanyIncident(_Input):
     references: list[str] = Field(default_factory=list)
     general_comments: str | None = None
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> CompanyIncident:
-        if (
-            self.awareness_date is not None
-            and self.occurrence.date is not None
-            and self.awareness_date < self.occurrence.date
-        ):
-            raise ValueError(
-                f"awareness_date {self.awareness_date} is before occurrence.date "
-                f"{self.occurrence.date}"
-            )
-        return self
+    @field_validator("awareness_date")
+    @classmethod
+    def _after_occurrence(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        # A field validator (not a model one), so that the error names this field.
+        occurrence = info.data.get("occurrence")
+        occurred = occurrence.date if isinstance(occurrence, Occurrence) else None
+        if value is not None and occurred is not None and value < occurred:
+            raise ValueError(f"{value} is before occurrence.date {occurred}")
+        return value
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -249,9 +253,7 @@ def load_company_incident(path: str | Path) -> CompanyIncident:
                 str(path), [(f"line {exc.lineno}", f"not valid JSON: {exc.msg}")]
             ) from None
     else:
-        raise InvalidInputError(
-            str(path), [("(file)", "expected a .yaml, .yml or .json file")]
-        )
+        raise InvalidInputError(str(path), [("(file)", "expected a .yaml, .yml or .json file")])
     return parse_company_incident(data, str(path))
 
 
@@ -309,8 +311,7 @@ def parse_incident_ref(ref: str | int) -> IncidentRef:
         return IncidentRef(kind="external", external_id=text.upper())
     raise NotFoundError(
         f"{text!r} is not an incident id",
-        hint="Use an AIID number (1166), a company incident (C-1) or an AVID id "
-        "(AVID-2026-R0062).",
+        hint="Use an AIID number (1166), a company incident (C-1) or an AVID id (AVID-2026-R0062).",
     )
 
 
@@ -323,7 +324,7 @@ def incident_pk(conn: Connection, ref: IncidentRef) -> int:
     pk: int | None
     if ref.kind == "company":
         pk = conn.execute(select(org_t.c.incident_pk).where(org_t.c.id == ref.number)).scalar()
-        hint = "List company incidents with `incidentdb incidents list --source company`."
+        hint = "List company incidents with `incidentdb incidents company`."
     elif ref.kind == "external":
         pk = conn.execute(
             select(ext_t.c.incident_pk).where(ext_t.c.external_id == ref.external_id)
@@ -353,8 +354,13 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unnamed"
 
 
-def link_entities(conn: Connection, pk: int, roles: dict[EntityRole, list[str]]) -> None:
-    """Replace the entities of incident `pk` with `roles` (names; slugs derived from them)."""
+def link_entities(conn: Connection, pk: int, roles: dict[EntityRole, list[str]]) -> int:
+    """Replace the entities of incident `pk` with `roles` (names; slugs derived from them).
+
+    Returns:
+        How many entities were new to the store.
+    """
+    created = 0
     conn.execute(delete(roles_t).where(roles_t.c.incident_pk == pk))
     for role, names in roles.items():
         seen: set[str] = set()
@@ -370,11 +376,13 @@ def link_entities(conn: Connection, pk: int, roles: dict[EntityRole, list[str]])
                     .values(slug=slug, name=name, name_known=True)
                     .returning(entities_t.c.id)
                 ).scalar_one()
+                created += 1
             conn.execute(
                 insert(roles_t).values(
                     incident_pk=pk, entity_pk=entity, role=str(role), position=position
                 )
             )
+    return created
 
 
 def add_company_incident(conn: Connection, record: CompanyIncident) -> tuple[int, str]:

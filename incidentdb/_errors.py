@@ -7,7 +7,7 @@ each into a message with a hint and a non-zero exit code. The tree::
     ├── StoreError                  the database cannot be opened, migrated or queried
     │   └── MigrationError          the schema is not at the revision this version needs
     ├── NotFoundError               an incident, report or other record does not exist
-    ├── InvalidInputError           a company incident file or answer breaks the schema (names fields)
+    ├── InvalidInputError           a company incident breaks the schema (names every field)
     ├── RegistryError               no plug-in of that name (lists the names that exist)
     └── IngestError                 an ingest run failed; nothing of it was written
         ├── SourceError             the source cannot be reached or opened (URL, path)

@@ -121,7 +121,7 @@ def write_external(
             conn.execute(update(incidents_t).where(incidents_t.c.id == pk).values(**values))
             conn.execute(update(ext_t).where(ext_t.c.id == row.id).values(**ext_values))
             counts["updated"] += 1
-        link_entities(conn, pk, rec.entities)
+        writer.counts["entities"]["added"] += link_entities(conn, pk, rec.entities)
         _link_references(writer, pk, rec.references)
         _replace_labels(writer, pk, rec.labels)
         writer.progress.advance()

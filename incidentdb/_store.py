@@ -38,11 +38,11 @@ from incidentdb._models import (
     table_of,
     utc_now,
 )
+from incidentdb._models_compliance import ExternalIncident
 from incidentdb._progress import SILENT, Progress
 from incidentdb._records import SourceKind
 from incidentdb._registry import ingesters
-from incidentdb._models_compliance import ExternalIncident
-from incidentdb._reports import fill_report, incident_facts
+from incidentdb._reports import company_incidents, fill_report, incident_facts
 from incidentdb._search import search_rows
 from incidentdb._writer import IngestWriter
 
@@ -643,7 +643,10 @@ class Store:
             pk = _company.incident_pk(conn, ref)
             row = conn.execute(
                 select(
-                    ext_t.c.source, ext_t.c.external_id, ext_t.c.kind, ext_t.c.locator,
+                    ext_t.c.source,
+                    ext_t.c.external_id,
+                    ext_t.c.kind,
+                    ext_t.c.locator,
                     ext_t.c.document,
                 ).where(ext_t.c.incident_pk == pk)
             ).one()
@@ -654,6 +657,14 @@ class Store:
             "locator": row.locator,
             "document": row.document,
         }
+
+    def company_incidents(
+        self, *, as_of: dt.date | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Company incidents with their Art. 73 deadline, the most urgent first."""
+        with self.engine.connect() as conn:
+            return company_incidents(conn, as_of=as_of or dt.date.today(), limit=limit)
+
 
 # Tables an ingest writes; PostgreSQL gets fresh statistics on them after one.
 _WRITTEN_TABLES = (

@@ -2,6 +2,7 @@
 
 from incidentdb._reports._deadline import Deadline, art73_deadline
 from incidentdb._reports._facts import incident_facts
+from incidentdb._reports._queue import company_incidents
 from incidentdb._reports._render import render_markdown
 from incidentdb._reports._template import (
     FieldSpec,
@@ -17,6 +18,7 @@ __all__ = [
     "ReportTemplate",
     "art73_deadline",
     "build_report",
+    "company_incidents",
     "fill_report",
     "incident_facts",
     "render_markdown",

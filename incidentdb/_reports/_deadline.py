@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Deadline", "art73_deadline"]
+__all__ = ["Deadline", "art73_deadline", "first_filed"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,10 @@ class Deadline:
     # irreversibility is not known yet: the shorter deadline until counsel says otherwise.
     assumed: bool = False
 
-    def status(self, as_of: dt.date) -> str:
+    def status(self, as_of: dt.date, filed: dt.date | None = None) -> str:
+        """Days left or overdue on `as_of`; once a first report was `filed`, whether on time."""
+        if filed is not None:
+            return f"first report filed {filed}" + (" (late)" if filed > self.due else "")
         left = (self.due - as_of).days
         if left < 0:
             return f"overdue by {-left} day{'s' if left != -1 else ''}"
@@ -86,7 +90,9 @@ def art73_deadline(
         candidates.append((10, "Art. 73(4)", "death of a person", False))
     others = categories - {"widespread_infringement", "critical_infrastructure_disruption", "death"}
     if others:
-        candidates.append((15, "Art. 73(2)", "serious incident: " + ", ".join(sorted(others)), False))
+        candidates.append(
+            (15, "Art. 73(2)", "serious incident: " + ", ".join(sorted(others)), False)
+        )
     days, article, reason, assumed = min(candidates, key=lambda c: (c[0], c[1], c[2]))
     return Deadline(
         days=days,
@@ -96,3 +102,13 @@ def art73_deadline(
         due=awareness_date + dt.timedelta(days=days),
         assumed=assumed,
     )
+
+
+def first_filed(history: Iterable[dict[str, Any]]) -> dt.date | None:
+    """The date of the first initial (or combined) report in a report history, if any."""
+    dates = [
+        dt.date.fromisoformat(str(r["date"]))
+        for r in history
+        if r.get("type") in ("initial", "combined") and r.get("date")
+    ]
+    return min(dates) if dates else None

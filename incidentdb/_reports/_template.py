@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from incidentdb._data import bundled_data
 from incidentdb._errors import IncidentDBError
 from incidentdb._registry import Registry
-from incidentdb._reports._deadline import art73_deadline
+from incidentdb._reports._deadline import art73_deadline, first_filed
 
 __all__ = ["FieldSpec", "ReportTemplate", "build_report", "fill_report", "report_templates"]
 
@@ -121,7 +121,10 @@ def build_report(
         report_type = None
     values = {**facts, "report.type": report_type, "report.date": as_of.isoformat()}
     harm = list(values.get("harm.categories") or [])
-    sections, missing, optional_missing, judgements = [], [], [], []
+    sections: list[dict[str, Any]] = []
+    missing: list[dict[str, str]] = []
+    optional_missing: list[dict[str, str]] = []
+    judgements: list[dict[str, str | None]] = []
     for section in template.sections:
         filled = []
         for spec in section.fields:
@@ -187,7 +190,7 @@ def _deadline(values: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
         "reason": deadline.reason,
         "assumed": deadline.assumed,
         "due": deadline.due.isoformat(),
-        "status": deadline.status(as_of),
+        "status": deadline.status(as_of, first_filed(values.get("report_history") or [])),
     }
 
 

@@ -220,3 +220,33 @@ def add(app: AppContext, source: Path | None, fmt: str) -> None:
         echo_json({"id": incident_id, "outcome": outcome})
     else:
         click.echo(f"{incident_id}\t{outcome}")
+
+
+@incidents.command("company")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Date the deadline status is computed for (default: today).",
+)
+@format_option
+@limit_option
+@pass_app
+def company(app: AppContext, as_of: dt.datetime | None, fmt: str, limit: int | None) -> None:
+    """List your company incidents with their Art. 73 deadline, the most urgent first."""
+    rows = app.store().company_incidents(as_of=as_of.date() if as_of else None, limit=limit)
+    output_rows(
+        rows,
+        fmt,
+        [
+            "id",
+            "reference",
+            "date",
+            "title",
+            "awareness_date",
+            "harm",
+            "due",
+            "article",
+            "status",
+            "reports_filed",
+        ],
+    )

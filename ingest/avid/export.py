@@ -37,9 +37,7 @@ def _from_facts(facts: dict[str, Any]) -> dict[str, Any]:
         names = {
             "developer": [facts["provider.name"]] if facts.get("provider.name") else [],
             "deployer": [facts["deployer.name"]] if facts.get("deployer.name") else [],
-            "implicated_system": (
-                [facts["ai_system.name"]] if facts.get("ai_system.name") else []
-            ),
+            "implicated_system": ([facts["ai_system.name"]] if facts.get("ai_system.name") else []),
         }
     document: dict[str, Any] = {
         "data_type": "AVID",

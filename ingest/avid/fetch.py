@@ -83,5 +83,7 @@ def read_documents(source: str) -> tuple[list[RawDocument], list[str]]:
             docs.extend(found)
     if not docs:
         raise SourceError(f"{source}: no AVID documents (*.json, *.jsonl) found")
-    notes = [f"skipped {len(skipped)} non-AVID JSON file(s): {', '.join(skipped)}"] if skipped else []
+    notes = (
+        [f"skipped {len(skipped)} non-AVID JSON file(s): {', '.join(skipped)}"] if skipped else []
+    )
     return docs, notes

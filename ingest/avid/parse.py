@@ -40,7 +40,7 @@ class Parsed:
 
 
 def document_kind(doc: dict[str, Any]) -> str:
-    """"vulnerability" or "report"."""
+    """ "vulnerability" or "report"."""
     metadata = doc.get("metadata")
     if isinstance(metadata, dict) and "vuln_id" in metadata:
         return "vulnerability"
@@ -106,10 +106,11 @@ def normalise(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             fixed = []
             for value in values:
                 found = pattern.match(value) if isinstance(value, str) else None
-                code = found[1].upper() if found else None
-                if code in enum.__members__ and value != enum[code].value:
-                    notes.append(f"impact.avid.{key}: {value!r} read as {enum[code].value!r}")
-                    value = enum[code].value
+                code = found[1].upper() if found else ""
+                member = enum.__members__.get(code)
+                if member is not None and value != member.value:
+                    notes.append(f"impact.avid.{key}: {value!r} read as {member.value!r}")
+                    value = member.value
                 fixed.append(value)
             avid[key] = fixed
     problem = doc.get("problemtype")
@@ -203,8 +204,11 @@ def _labels(parsed: Any, taxonomy: Any) -> list[ExternalLabel]:
 
     def add(attribute: str, value: str | None, evidence: dict[str, Any] | None = None) -> None:
         if value:
-            labels.append(ExternalLabel(namespace=NAMESPACE, attribute=attribute, value=value,
-                                        evidence=evidence))
+            labels.append(
+                ExternalLabel(
+                    namespace=NAMESPACE, attribute=attribute, value=value, evidence=evidence
+                )
+            )
 
     if parsed.problemtype is not None:
         add("classof", parsed.problemtype.classof.value)

@@ -9,11 +9,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from incidentdb import InvalidInputError, NotFoundError, Store
-from incidentdb._company import load_company_incident, parse_company_incident
+from incidentdb import HarmCategory, InvalidInputError, NotFoundError, Store
+from incidentdb._company import (
+    Harm,
+    Occurrence,
+    PeopleAffected,
+    load_company_incident,
+    parse_company_incident,
+)
 from incidentdb._data import bundled_data
-from incidentdb._reports import art73_deadline, render_markdown, report_templates
+from incidentdb._reports import art73_deadline, build_report, render_markdown, report_templates
 from incidentdb.cli import cli
 
 HERE = Path(__file__).parent / "reports"
@@ -144,7 +152,10 @@ def test_dates_out_of_order_are_refused() -> None:
         "occurrence": {"date": "2026-03-05"},
         "awareness_date": "2026-03-01",
     }
-    with pytest.raises(InvalidInputError, match="awareness_date 2026-03-01 is before"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"input: awareness_date: 2026-03-01 is before occurrence.date 2026-03-05",
+    ):
         parse_company_incident(data)
 
 
@@ -297,8 +308,9 @@ def test_cli_add_then_report(tmp_path: Path) -> None:
         "eu-ai-act.v1: 0 required field(s) missing, 7 judgement(s) to confirm with counsel\n"
     )
     target = tmp_path / "oecd.md"
-    code, out, _ = _run(db, "-q", "report", "oecd", "C-1", "--as-of", "2026-03-05", "--out",
-                        str(target))
+    code, out, _ = _run(
+        db, "-q", "report", "oecd", "C-1", "--as-of", "2026-03-05", "--out", str(target)
+    )
     assert (code, out) == (0, "")
     assert target.read_text(encoding="utf-8") == (HERE / "oecd.md").read_text(encoding="utf-8")
     code, out, _ = _run(db, "incidents", "show", "C-1", "--format", "json")
@@ -353,3 +365,84 @@ def test_cli_add_by_prompts(tmp_path: Path) -> None:
     assert stored["people_affected"]["count"] == 120
     assert report["deadline"]["due"] == "2026-02-18"
     assert report["deadline"]["status"] == "8 days left"
+
+
+def test_recorded_reports_make_the_next_one_a_follow_up(db_url: str) -> None:
+    record = load_company_incident(COMPANY)
+    history = [{"type": "initial", "date": "2026-03-06", "reference": "MSA-77"}]
+    filed = parse_company_incident({**record.model_dump(mode="json"), "report_history": history})
+    late = parse_company_incident(
+        {
+            **record.model_dump(mode="json"),
+            "reference": "INC-2",
+            "occurrence": {"date": "2026-01-30"},
+            "awareness_date": "2026-02-01",
+            "report_history": [{"type": "initial", "date": "2026-03-06"}],
+        }
+    )
+    open_one = record.model_copy(update={"reference": "INC-3", "awareness_date": None})
+    with Store(db_url) as store:
+        store.add_company_incident(filed)
+        store.add_company_incident(late)
+        store.add_company_incident(open_one)
+        report = store.report("eu-ai-act.v1", "C-1", as_of=AS_OF)
+        rows = store.company_incidents(as_of=AS_OF)
+    assert report["report_type"] == "follow-up"
+    assert report["deadline"]["status"] == "first report filed 2026-03-06"
+    fields = {f["id"]: f for s in report["sections"] for f in s["fields"]}
+    assert fields["previous_reports"]["value"] == [{**history[0], "authority": None}]
+    assert fields["corrective_actions"]["required"] is True
+    assert [(r["id"], r["due"], r["status"]) for r in rows] == [
+        ("C-2", dt.date(2026, 2, 11), "first report filed 2026-03-06 (late)"),
+        ("C-1", dt.date(2026, 3, 14), "first report filed 2026-03-06"),
+        ("C-3", None, None),
+    ]
+
+
+def test_cli_company_listing(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.sqlite")
+    _run(db, "incidents", "add", "--from", str(COMPANY))
+    code, out, _ = _run(db, "incidents", "company", "--as-of", "2026-03-05", "--format", "csv")
+    assert code == 0
+    assert out == (
+        "id,reference,date,title,awareness_date,harm,due,article,status,reports_filed\n"
+        "C-1,INC-2026-0042,2026-03-02,Triage assistant under-prioritised chest-pain calls,"
+        "2026-03-04,death; serious_health_harm,2026-03-14,Art. 73(4),9 days left,\n"
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    title=st.text(min_size=1, max_size=40).filter(lambda t: t.strip() == t and t),
+    count=st.none() | st.integers(min_value=0, max_value=10**6),
+    categories=st.lists(st.sampled_from(list(HarmCategory)), unique=True),
+    aware=st.none() | st.dates(min_value=dt.date(2024, 8, 2), max_value=dt.date(2030, 1, 1)),
+)
+def test_company_incident_json_round_trip(
+    title: str, count: int | None, categories: list[HarmCategory], aware: dt.date | None
+) -> None:
+    record = load_company_incident(COMPANY).model_copy(
+        update={
+            "title": title,
+            "awareness_date": aware,
+            "occurrence": Occurrence(date=None, countries=["DE"]),
+            "people_affected": PeopleAffected(count=count),
+            "harm": Harm(categories=categories),
+        }
+    )
+    again = parse_company_incident(json.loads(record.model_dump_json()))
+    assert again == record
+    report = build_report(
+        report_templates.get("eu-ai-act.v1"),
+        _flat(record),
+        incident="C-1",
+        as_of=AS_OF,
+    )
+    assert report["deadline"]["computed"] is bool(aware and categories)
+    render_markdown(report)
+
+
+def _flat(record: object) -> dict[str, object]:
+    from incidentdb._reports._facts import _flatten
+
+    return {**_flatten(record.model_dump(mode="json")), "source": "company"}  # type: ignore[attr-defined]

@@ -231,6 +231,7 @@ def test_cli_ingest_and_export(tmp_path: Path, fixtures: Path) -> None:
     assert result.stdout == (
         "kind,added,updated,unchanged,other\n"
         "classifications,2,0,0,\n"
+        "entities,12,0,0,\n"  # Mistral, OpenAI and ten artifacts
         "incidents,1,0,0,\n"
         "reports,1,0,0,\n"
     )
