@@ -293,7 +293,8 @@ class IncidentRef(BaseModel):
 
 
 _COMPANY = re.compile(r"[Cc]-?(\d+)")
-_AVID = re.compile(r"AVID-\d{4}-[RV]\d+", re.IGNORECASE)
+# AVID ids, and the ids derived from content for garak reports that have none.
+_AVID = re.compile(r"AVID-(\d{4}-[RV]\d+|LOCAL-[0-9A-F]{10})", re.IGNORECASE)
 
 
 def parse_incident_ref(ref: str | int) -> IncidentRef:

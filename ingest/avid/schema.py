@@ -175,25 +175,31 @@ class ReportSummary(_M):
     name: str
 
 
-class _Common(_M):
+# Fields in avidtools' order, so that problems are listed in the order avidtools gives them.
+class AvidReport(_M):
     data_type: str = "AVID"
     data_version: str | None = None
+    metadata: ReportMetadata | None = None
     affects: Affects | None = None
     problemtype: Problemtype | None = None
+    metrics: list[Metric] | None = None
     references: list[Reference] | None = None
     description: LangValue | None = None
     impact: Impact | None = None
     credit: list[LangValue] | None = None
-
-
-class AvidReport(_Common):
-    metadata: ReportMetadata | None = None
-    metrics: list[Metric] | None = None
     reported_date: dt.date | None = None
 
 
-class AvidVulnerability(_Common):
+class AvidVulnerability(_M):
+    data_type: str = "AVID"
+    data_version: str | None = None
     metadata: VulnMetadata | None = None
+    affects: Affects | None = None
+    problemtype: Problemtype | None = None
+    references: list[Reference] | None = None
+    description: LangValue | None = None
     reports: list[ReportSummary] | None = None
+    impact: Impact | None = None
+    credit: list[LangValue] | None = None
     published_date: dt.date | None = None
     last_modified_date: dt.date | None = None

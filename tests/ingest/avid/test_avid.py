@@ -217,6 +217,9 @@ def test_garak_jsonl(sqlite_url: str, fixtures: Path, tmp_path: Path) -> None:
         with store.engine.connect() as conn:
             ids = sorted(conn.execute(select(ExternalIncident.external_id)).scalars())
         assert len(ids) == 2 and all(re.fullmatch(r"AVID-LOCAL-[0-9A-F]{10}", i) for i in ids)
+        assert store.external_incident(ids[0].lower())["locator"].startswith("run.avid.jsonl:")
+        exported = avid_document(store, ids[0])
+        assert "metadata" not in exported and exported["affects"] == doc["affects"]
         assert store.ingest("avid.v1", str(path)).outcome == "unchanged"
         path.write_text(json.dumps(doc) + "\n{broken\n", encoding="utf-8")
         with pytest.raises(DocumentFormatError, match=r"run.avid.jsonl:2: \(file\): not valid"):
