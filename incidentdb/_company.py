@@ -351,7 +351,8 @@ def incident_pk(conn: Connection, ref: IncidentRef) -> int:
 # -- writing -----------------------------------------------------------------------------------
 
 
-def _slug(name: str) -> str:
+def entity_slug(name: str) -> str:
+    """The entity slug of a name (`"Hugging Face"` -> `"hugging-face"`), AIID's style."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unnamed"
 
 
@@ -366,7 +367,7 @@ def link_entities(conn: Connection, pk: int, roles: dict[EntityRole, list[str]])
     for role, names in roles.items():
         seen: set[str] = set()
         for position, name in enumerate(names):
-            slug = _slug(name)
+            slug = entity_slug(name)
             if slug in seen:
                 continue
             seen.add(slug)

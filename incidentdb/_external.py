@@ -15,10 +15,12 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import delete, insert, select, update
 
-from incidentdb._company import link_entities
+from incidentdb._company import entity_slug
 from incidentdb._models import (
     Classification,
+    Entity,
     Incident,
+    IncidentEntity,
     IncidentReport,
     Report,
     table_of,
@@ -37,6 +39,8 @@ ext_t = table_of(ExternalIncident)
 reports_t = table_of(Report)
 links_t = table_of(IncidentReport)
 class_t = table_of(Classification)
+entities_t = table_of(Entity)
+roles_t = table_of(IncidentEntity)
 
 
 class ExternalReference(_Record):
@@ -69,6 +73,10 @@ class ExternalIncidentRecord(_Record):
     document: dict[str, Any]
 
 
+# Records per batch: one round of look-ups and one executemany per child table.
+BATCH = 500
+
+
 def write_external(
     writer: IngestWriter, records: Iterable[tuple[ExternalIncidentRecord, str | None]]
 ) -> None:
@@ -77,96 +85,181 @@ def write_external(
     The locator (the file a record came from) is kept but is not part of its identity: moving
     a file does not make its record "updated".
     """
-    conn = writer.conn
-    counts = writer.counts["incidents"]
-    first_new_report = last_report_pk(conn)
-    for rec, locator in records:
-        digest = rec.content_hash()
-        row = conn.execute(
-            select(ext_t.c.id, ext_t.c.incident_pk, ext_t.c.content_hash).where(
-                ext_t.c.source == rec.source, ext_t.c.external_id == rec.external_id
+    state = _State(writer)
+    batch: list[tuple[ExternalIncidentRecord, str | None]] = []
+    for pair in records:
+        batch.append(pair)
+        if len(batch) >= BATCH:
+            state.write(batch)
+            batch = []
+    if batch:
+        state.write(batch)
+    index_new_reports(writer.conn, state.first_new_report)
+
+
+class _State:
+    """Look-up caches shared by the batches of one write."""
+
+    def __init__(self, writer: IngestWriter) -> None:
+        self.writer = writer
+        self.conn = writer.conn
+        self.first_new_report = last_report_pk(self.conn)
+        self.entity_pks: dict[str, int] = {
+            slug: pk for slug, pk in self.conn.execute(select(entities_t.c.slug, entities_t.c.id))
+        }
+        self.report_pks: dict[str, int] = {}
+        self.insert_incident = insert(incidents_t).returning(incidents_t.c.id)
+
+    def write(self, batch: list[tuple[ExternalIncidentRecord, str | None]]) -> None:
+        conn, counts = self.conn, self.writer.counts["incidents"]
+        # The same id twice in one batch: the later one stands (the ingester notes it).
+        batch = list({(rec.source, rec.external_id): (rec, loc) for rec, loc in batch}.values())
+        by_key = {(rec.source, rec.external_id): rec for rec, _ in batch}
+        existing = {
+            (source, external_id): (pk, incident_pk, digest)
+            for source, external_id, pk, incident_pk, digest in conn.execute(
+                select(
+                    ext_t.c.source,
+                    ext_t.c.external_id,
+                    ext_t.c.id,
+                    ext_t.c.incident_pk,
+                    ext_t.c.content_hash,
+                ).where(ext_t.c.external_id.in_([key[1] for key in by_key]))
             )
-        ).first()
-        if row is not None and row.content_hash == digest:
-            counts["unchanged"] += 1
-            writer.progress.advance()
-            continue
-        values = {
-            "title": rec.title,
-            "description": rec.description,
-            "date": rec.date,
-            "content_hash": digest,
-            "updated_at": utc_now(),
         }
-        ext_values = {
-            "kind": rec.kind,
-            "document": rec.document,
-            "locator": locator,
-            "content_hash": digest,
-        }
-        if row is None:
-            pk = conn.execute(
-                insert(incidents_t)
-                .values(source=rec.source, incident_id=None, **values)
-                .returning(incidents_t.c.id)
-            ).scalar_one()
+        written: list[tuple[int, ExternalIncidentRecord]] = []
+        replaced: list[int] = []
+        new_ext: list[dict[str, Any]] = []
+        now = utc_now()
+        for rec, locator in batch:
+            digest = rec.content_hash()
+            row = existing.get((rec.source, rec.external_id))
+            self.writer.progress.advance()
+            if row is not None and row[2] == digest:
+                counts["unchanged"] += 1
+                continue
+            values = {
+                "title": rec.title,
+                "description": rec.description,
+                "date": rec.date,
+                "content_hash": digest,
+                "updated_at": now,
+            }
+            ext_values = {
+                "kind": rec.kind,
+                "document": rec.document,
+                "locator": locator,
+                "content_hash": digest,
+            }
+            if row is None:
+                # Bound parameters, not .values(): the statement compiles once per write.
+                pk = conn.execute(
+                    self.insert_incident, {"source": rec.source, "incident_id": None, **values}
+                ).scalar_one()
+                new_ext.append(
+                    {
+                        "incident_pk": pk,
+                        "source": rec.source,
+                        "external_id": rec.external_id,
+                        **ext_values,
+                    }
+                )
+                counts["added"] += 1
+            else:
+                pk = row[1]
+                conn.execute(update(incidents_t).where(incidents_t.c.id == pk).values(**values))
+                conn.execute(update(ext_t).where(ext_t.c.id == row[0]).values(**ext_values))
+                replaced.append(pk)
+                counts["updated"] += 1
+            written.append((pk, rec))
+        if replaced:
+            # An updated record's children are rewritten whole; new ones have none yet.
+            conn.execute(delete(roles_t).where(roles_t.c.incident_pk.in_(replaced)))
+            conn.execute(delete(links_t).where(links_t.c.incident_pk.in_(replaced)))
             conn.execute(
-                insert(ext_t).values(
-                    incident_pk=pk, source=rec.source, external_id=rec.external_id, **ext_values
+                delete(class_t).where(
+                    class_t.c.incident_pk.in_(replaced),
+                    class_t.c.source_kind == SourceKind.IMPORTED_HUMAN.value,
                 )
             )
-            counts["added"] += 1
-        else:
-            pk = row.incident_pk
-            conn.execute(update(incidents_t).where(incidents_t.c.id == pk).values(**values))
-            conn.execute(update(ext_t).where(ext_t.c.id == row.id).values(**ext_values))
-            counts["updated"] += 1
-        writer.counts["entities"]["added"] += link_entities(conn, pk, rec.entities)
-        _link_references(writer, pk, rec.references)
-        _replace_labels(writer, pk, rec.labels)
-        writer.progress.advance()
-    index_new_reports(conn, first_new_report)
+        roles: list[dict[str, Any]] = []
+        links: list[dict[str, Any]] = []
+        labels: list[dict[str, Any]] = []
+        for pk, rec in written:
+            roles.extend(self._roles(pk, rec))
+            links.extend({"incident_pk": pk, "report_pk": r} for r in self._reports(rec))
+            labels.extend(_label_rows(pk, rec.labels))
+        for table, rows in (
+            (ext_t, new_ext),
+            (roles_t, roles),
+            (links_t, links),
+            (class_t, labels),
+        ):
+            if rows:
+                conn.execute(insert(table), rows)
+        self.writer.counts["classifications"]["added"] += len(labels)
 
-
-def _link_references(writer: IngestWriter, pk: int, references: list[ExternalReference]) -> None:
-    conn = writer.conn
-    conn.execute(delete(links_t).where(links_t.c.incident_pk == pk))
-    linked: set[int] = set()
-    for ref in references:
-        canonical = canonical_url(ref.url)
-        report_pk = conn.execute(
-            select(reports_t.c.id)
-            .where(reports_t.c.canonical_url == canonical)
-            .order_by(reports_t.c.id)
-            .limit(1)
-        ).scalar()
-        if report_pk is None:
-            report_pk = conn.execute(
-                insert(reports_t)
-                .values(
-                    url=ref.url,
-                    canonical_url=canonical,
-                    source_domain=source_domain(ref.url),
-                    title=ref.title,
-                    plain_text=ref.title,
-                    is_stub=False,
+    def _roles(self, pk: int, rec: ExternalIncidentRecord) -> list[dict[str, Any]]:
+        rows = []
+        for role, names in rec.entities.items():
+            seen: set[str] = set()
+            for position, name in enumerate(names):
+                slug = entity_slug(name)
+                if slug in seen:
+                    continue
+                seen.add(slug)
+                entity = self.entity_pks.get(slug)
+                if entity is None:
+                    entity = self.conn.execute(
+                        insert(entities_t)
+                        .values(slug=slug, name=name, name_known=True)
+                        .returning(entities_t.c.id)
+                    ).scalar_one()
+                    self.entity_pks[slug] = entity
+                    self.writer.counts["entities"]["added"] += 1
+                rows.append(
+                    {
+                        "incident_pk": pk,
+                        "entity_pk": entity,
+                        "role": str(role),
+                        "position": position,
+                    }
                 )
-                .returning(reports_t.c.id)
-            ).scalar_one()
-            writer.counts["reports"]["added"] += 1
-        if report_pk not in linked:
-            linked.add(report_pk)
-            conn.execute(insert(links_t).values(incident_pk=pk, report_pk=report_pk))
+        return rows
+
+    def _reports(self, rec: ExternalIncidentRecord) -> list[int]:
+        pks: list[int] = []
+        for ref in rec.references:
+            canonical = canonical_url(ref.url) or ref.url
+            report_pk = self.report_pks.get(canonical)
+            if report_pk is None:
+                report_pk = self.conn.execute(
+                    select(reports_t.c.id)
+                    .where(reports_t.c.canonical_url == canonical)
+                    .order_by(reports_t.c.id)
+                    .limit(1)
+                ).scalar()
+            if report_pk is None:
+                report_pk = self.conn.execute(
+                    insert(reports_t)
+                    .values(
+                        url=ref.url,
+                        canonical_url=canonical,
+                        source_domain=source_domain(ref.url),
+                        title=ref.title,
+                        plain_text=ref.title,
+                        is_stub=False,
+                    )
+                    .returning(reports_t.c.id)
+                ).scalar_one()
+                self.writer.counts["reports"]["added"] += 1
+            self.report_pks[canonical] = report_pk
+            if report_pk not in pks:
+                pks.append(report_pk)
+        return pks
 
 
-def _replace_labels(writer: IngestWriter, pk: int, labels: list[ExternalLabel]) -> None:
-    conn = writer.conn
-    conn.execute(
-        delete(class_t).where(
-            class_t.c.incident_pk == pk,
-            class_t.c.source_kind == SourceKind.IMPORTED_HUMAN.value,
-        )
-    )
+def _label_rows(pk: int, labels: list[ExternalLabel]) -> list[dict[str, Any]]:
     position: dict[tuple[str, str], int] = {}
     rows = []
     for label in labels:
@@ -180,9 +273,8 @@ def _replace_labels(writer: IngestWriter, pk: int, labels: list[ExternalLabel]) 
                 "value_index": position.get(key, 0),
                 "source_kind": SourceKind.IMPORTED_HUMAN.value,
                 "evidence": label.evidence,
+                "created_at": utc_now(),
             }
         )
         position[key] = position.get(key, 0) + 1
-    if rows:
-        conn.execute(insert(class_t), rows)
-    writer.counts["classifications"]["added"] += len(rows)
+    return rows
