@@ -446,3 +446,21 @@ def _flat(record: object) -> dict[str, object]:
     from incidentdb._reports._facts import _flatten
 
     return {**_flatten(record.model_dump(mode="json")), "source": "company"}  # type: ignore[attr-defined]
+
+
+def test_downgrading_below_0005_removes_company_and_avid_incidents(db_url: str) -> None:
+    with Store(db_url) as store:
+        store.ingest("aiid.v1", SAMPLE)
+        store.add_company_incident(load_company_incident(COMPANY))
+        with store.engine.begin() as conn:
+            before = conn.exec_driver_sql("SELECT count(*) FROM incidents").scalar_one()
+        store.downgrade("0001")
+        with store.engine.begin() as conn:
+            after = conn.exec_driver_sql("SELECT count(*) FROM incidents").scalar_one()
+            orphans = conn.exec_driver_sql(
+                "SELECT count(*) FROM incident_entities WHERE incident_pk NOT IN "
+                "(SELECT id FROM incidents)"
+            ).scalar_one()
+        assert (before - after, orphans) == (1, 0)
+        store.upgrade()
+        assert store.schema_status()["up_to_date"] is True

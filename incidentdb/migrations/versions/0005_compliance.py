@@ -66,5 +66,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Their incidents would be left without the facts that make sense of them; entities,
+    # classifications and links go with them (ON DELETE CASCADE).
+    op.execute(
+        "DELETE FROM incidents WHERE id IN (SELECT incident_pk FROM organisation_incidents) "
+        "OR id IN (SELECT incident_pk FROM external_incidents)"
+    )
     op.drop_table("external_incidents")
     op.drop_table("organisation_incidents")
