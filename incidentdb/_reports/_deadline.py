@@ -49,7 +49,10 @@ def art73_deadline(
     harm_categories: Iterable[str],
     irreversible: bool | None = None,
 ) -> Deadline | None:
-    """The shortest Article 73 deadline that applies; None without an awareness date or harm.
+    """The shortest Article 73 deadline that applies.
+
+    None without an awareness date, or when no harm category triggers Art. 73 (a disruption of
+    critical infrastructure known to be reversible, and nothing else).
 
     Args:
         awareness_date: when the provider or deployer became aware of the incident.
@@ -58,7 +61,7 @@ def art73_deadline(
             irreversible; None (unknown) applies the 2-day rule and marks it assumed.
     """
     categories = set(harm_categories)
-    if awareness_date is None or not categories:
+    if awareness_date is None:
         return None
     candidates: list[tuple[int, str, str, bool]] = []
     if "widespread_infringement" in categories:
@@ -82,10 +85,8 @@ def art73_deadline(
                     False,
                 )
             )
-        else:
-            candidates.append(
-                (15, "Art. 73(2)", "disruption of critical infrastructure, reversible", False)
-            )
+        # A disruption that is not serious and irreversible is no serious incident under
+        # Art. 3(49)(b): it sets no deadline of its own.
     if "death" in categories:
         candidates.append((10, "Art. 73(4)", "death of a person", False))
     others = categories - {"widespread_infringement", "critical_infrastructure_disruption", "death"}
@@ -93,6 +94,8 @@ def art73_deadline(
         candidates.append(
             (15, "Art. 73(2)", "serious incident: " + ", ".join(sorted(others)), False)
         )
+    if not candidates:
+        return None
     days, article, reason, assumed = min(candidates, key=lambda c: (c[0], c[1], c[2]))
     return Deadline(
         days=days,

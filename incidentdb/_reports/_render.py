@@ -57,10 +57,12 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"{deadline['article']}, {deadline['reason']}. Report immediately once a causal "
                 f"link is established or reasonably likely; this is the latest date.{assumed}"
             )
-        else:
+        elif deadline["lacking"]:
             out.append(
                 "Cannot be computed: missing " + ", ".join(f"`{k}`" for k in deadline["lacking"])
             )
+        else:
+            out.append(f"None: {deadline['note']}. {JUDGEMENT} Confirm with counsel.")
     for section in report["sections"]:
         out += ["", f"## {section['title']}", "", "| Field | Value |", "|---|---|"]
         for field in section["fields"]:

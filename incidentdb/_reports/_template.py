@@ -181,7 +181,14 @@ def _deadline(values: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
             for name, value in (("awareness_date", aware), ("harm.categories", harm))
             if not value
         ]
-        return {"computed": False, "lacking": lacking}
+        if lacking:
+            return {"computed": False, "lacking": lacking}
+        return {
+            "computed": False,
+            "lacking": [],
+            "note": "no harm category triggers Art. 73: a disruption of critical infrastructure "
+            "that is not serious and irreversible is no serious incident under Art. 3(49)(b)",
+        }
     return {
         "computed": True,
         "awareness_date": deadline.awareness_date.isoformat(),

@@ -56,7 +56,6 @@ AWARE = dt.date(2026, 3, 4)
         (["death", "widespread_infringement"], None, 2, "Art. 73(3)", False),
         (["critical_infrastructure_disruption"], True, 2, "Art. 73(3)", False),
         (["critical_infrastructure_disruption"], None, 2, "Art. 73(3)", True),
-        (["critical_infrastructure_disruption"], False, 15, "Art. 73(2)", False),
         (["critical_infrastructure_disruption", "death"], False, 10, "Art. 73(4)", False),
     ],
 )
@@ -69,9 +68,24 @@ def test_deadline_table(
     assert deadline.due == AWARE + dt.timedelta(days=days)
 
 
-def test_no_deadline_without_awareness_or_harm() -> None:
+def test_no_deadline_without_awareness_harm_or_a_triggering_harm() -> None:
     assert art73_deadline(None, ["death"]) is None
     assert art73_deadline(AWARE, []) is None
+    # A reversible disruption is no serious incident under Art. 3(49)(b).
+    assert art73_deadline(AWARE, ["critical_infrastructure_disruption"], False) is None
+
+
+def test_a_reversible_disruption_is_reported_as_no_deadline() -> None:
+    record = load_company_incident(COMPANY).model_copy(
+        update={"harm": Harm(categories=["critical_infrastructure_disruption"], irreversible=False)}
+    )
+    report = build_report(
+        report_templates.get("eu-ai-act.v1"), _flat(record), incident="C-1", as_of=AS_OF
+    )
+    assert report["deadline"]["computed"] is False and report["deadline"]["lacking"] == []
+    assert "\n\nNone: no harm category triggers Art. 73: a disruption" in render_markdown(report)
+    judged = [j["field"] for j in report["judgements"]]
+    assert "irreversible" in judged
 
 
 @pytest.mark.parametrize(
