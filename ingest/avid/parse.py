@@ -92,10 +92,15 @@ def _each_problem(exc: ValidationError) -> list[tuple[str, str]]:
 
 def normalise(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """A copy of `doc` with the known real-world drift repaired, and what was repaired."""
-    doc = copy.deepcopy(doc)
+    # Copies of the parts that may change, not of the whole document (metric results can be
+    # large): the caller's document stays as it was.
+    doc = dict(doc)
     notes: list[str] = []
-    avid = (doc.get("impact") or {}).get("avid") if isinstance(doc.get("impact"), dict) else None
-    if isinstance(avid, dict):
+    impact = doc.get("impact")
+    avid = impact.get("avid") if isinstance(impact, dict) else None
+    if isinstance(impact, dict) and isinstance(avid, dict):
+        avid = copy.deepcopy(avid)
+        doc["impact"] = {**impact, "avid": avid}
         for key, pattern, enum in (
             ("sep_view", _SEP_CODE, SEP),
             ("lifecycle_view", _LIFECYCLE_CODE, Lifecycle),
@@ -115,6 +120,7 @@ def normalise(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             avid[key] = fixed
     problem = doc.get("problemtype")
     if isinstance(problem, dict) and problem.get("classof") not in {c.value for c in ClassOf}:
+        problem = doc["problemtype"] = dict(problem)
         notes.append(f"problemtype.classof: {problem.get('classof')!r} read as 'Undefined'")
         problem["classof"] = ClassOf.UNDEFINED.value
     metrics = doc.get("metrics")
