@@ -72,8 +72,17 @@ report_templates: Registry[ReportTemplate] = Registry(
     "report template", "incidentdb.report_templates"
 )
 
-for _path in sorted(bundled_data("reports").glob("*.v*.json")):
-    report_templates.register(_path.name.removesuffix(".json"))(ReportTemplate.from_file(_path))
+
+def _shipped(name: str) -> ReportTemplate:
+    template = ReportTemplate.from_file(bundled_data("reports", f"{name}.json"))
+    if template.name != name:
+        raise IncidentDBError(f"data/reports/{name}.json declares the name {template.name!r}")
+    return template
+
+
+# The built-ins, registered through the entry-point group like any plug-in (pyproject.toml).
+EU_AI_ACT_V1 = _shipped("eu-ai-act.v1")
+OECD_V1 = _shipped("oecd.v1")
 
 
 def _empty(value: Any) -> bool:

@@ -478,3 +478,26 @@ def test_downgrading_below_0005_removes_company_and_avid_incidents(db_url: str) 
         assert (before - after, orphans) == (1, 0)
         store.upgrade()
         assert store.schema_status()["up_to_date"] is True
+
+
+def test_a_revised_template_is_a_new_version(company_store: Store) -> None:
+    from incidentdb import RegistryError
+    from incidentdb._reports import ReportTemplate
+
+    v1 = report_templates.get("eu-ai-act.v1")
+    sections = [s.model_copy(update={"fields": s.fields[:1]}) for s in v1.sections[:1]]
+    revised = ReportTemplate.model_validate(
+        {**v1.model_dump(), "name": "eu-ai-act.v99", "sections": [s.model_dump() for s in sections]}
+    )
+    report_templates.register("eu-ai-act.v99")(revised)
+    try:
+        report = company_store.report("eu-ai-act.v99", "C-1", as_of=AS_OF)
+        assert [f["id"] for s in report["sections"] for f in s["fields"]] == ["report_type"]
+        assert company_store.report("eu-ai-act.v1", "C-1", as_of=AS_OF) == json.loads(
+            (HERE / "eu_ai_act_initial.json").read_text(encoding="utf-8")
+        )
+    finally:
+        del report_templates._items["eu-ai-act.v99"]
+        company_store.close()
+    with pytest.raises(RegistryError, match=r"registered: eu-ai-act\.v1, oecd\.v1"):
+        report_templates.get("eu-ai-act.v2")
