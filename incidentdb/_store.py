@@ -601,6 +601,7 @@ class Store:
         with self.engine.connect() as conn:
             facts = _company.company_facts(conn, _company.incident_pk(conn, ref))
         assert facts is not None
+        facts.pop("number")
         return {"id": str(ref), **facts}
 
     def report(

@@ -138,6 +138,8 @@ def _show_other(app: AppContext, ref: str, fmt: str) -> None:
         return
     import yaml
 
+    # The id as a comment: a company incident's text is then a file `add --from` takes back.
+    click.echo(f"# {record.pop('id')}")
     click.echo(yaml.safe_dump(record, sort_keys=False, allow_unicode=True, width=100), nl=False)
 
 

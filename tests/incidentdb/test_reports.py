@@ -329,6 +329,14 @@ def test_cli_add_then_report(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == (HERE / "oecd.md").read_text(encoding="utf-8")
     code, out, _ = _run(db, "incidents", "show", "C-1", "--format", "json")
     assert json.loads(out)["id"] == "C-1"
+    # The text form is an input file again: edit it, add it back, and the incident updates.
+    code, out, _ = _run(db, "incidents", "show", "C-1")
+    assert out.startswith("# C-1\nreference: INC-2026-0042\ntitle: Triage assistant")
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(out, encoding="utf-8")
+    assert _run(db, "incidents", "add", "--from", str(edited))[1] == "C-1\tunchanged\n"
+    edited.write_text(out.replace("cause: null", "cause: A threshold regression"), "utf-8")
+    assert _run(db, "incidents", "add", "--from", str(edited))[1] == "C-1\tupdated\n"
 
 
 def test_cli_errors_name_the_field_and_the_id(tmp_path: Path) -> None:
