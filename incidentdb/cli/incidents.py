@@ -203,8 +203,11 @@ def _prompt_incident() -> dict[str, object]:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--example", is_flag=True, help="Print an example incident file (every field) and exit."
+)
 @pass_app
-def add(app: AppContext, source: Path | None, fmt: str) -> None:
+def add(app: AppContext, source: Path | None, fmt: str, example: bool) -> None:
     """Record one of your organisation's own incidents (private: source "company").
 
     Re-adding a file with the same `reference` updates that incident. Prints its id (C-1), which
@@ -212,6 +215,12 @@ def add(app: AppContext, source: Path | None, fmt: str) -> None:
     """
     from incidentdb._company import load_company_incident, parse_company_incident
 
+    if example:
+        from incidentdb._data import bundled_data
+
+        path = bundled_data("reports", "company_incident.example.yaml")
+        click.echo(path.read_text(encoding="utf-8"), nl=False)
+        return
     record = (
         load_company_incident(source)
         if source is not None

@@ -509,3 +509,16 @@ def test_a_revised_template_is_a_new_version(company_store: Store) -> None:
         company_store.close()
     with pytest.raises(RegistryError, match=r"registered: eu-ai-act\.v1, oecd\.v1"):
         report_templates.get("eu-ai-act.v2")
+
+
+def test_the_shipped_example_is_the_fixture_with_every_field(tmp_path: Path) -> None:
+    code, out, _ = _run(str(tmp_path / "s.sqlite"), "incidents", "add", "--example")
+    assert code == 0
+    example = tmp_path / "example.yaml"
+    example.write_text(out, encoding="utf-8")
+    shipped = load_company_incident(example)
+    assert shipped == load_company_incident(COMPANY)
+    import yaml
+
+    keys = set(yaml.safe_load(out))
+    assert keys == set(type(shipped).model_fields)
