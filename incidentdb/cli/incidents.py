@@ -193,7 +193,7 @@ def _prompt_incident() -> dict[str, object]:
     return data
 
 
-@incidents.command("add")
+@incidents.command("add", short_help="Record one of your organisation's own incidents (private).")
 @click.option(
     "--from",
     "source",
@@ -233,7 +233,7 @@ def add(app: AppContext, source: Path | None, fmt: str, example: bool) -> None:
         click.echo(f"{incident_id}\t{outcome}")
 
 
-@incidents.command("company")
+@incidents.command("company", short_help="Your company incidents and their Article 73 deadlines.")
 @click.option(
     "--as-of",
     type=click.DateTime(["%Y-%m-%d"]),

@@ -82,7 +82,9 @@ def _emit(
     )
 
 
-@report.command("eu-ai-act")
+@report.command(
+    "eu-ai-act", short_help="EU AI Act Article 73 serious-incident report, with its deadline."
+)
 @_options
 @click.option(
     "--type",
@@ -108,7 +110,7 @@ def eu_ai_act(
     _emit(app, f"eu-ai-act.{template_version}", incident, report_type, fmt, out, as_of)
 
 
-@report.command("oecd")
+@report.command("oecd", short_help="A record in the OECD common reporting framework.")
 @_options
 @pass_app
 def oecd(
