@@ -331,4 +331,7 @@ __all__ = [
 ]
 
 # Imported last so that every table is in Base.metadata wherever the models are loaded (alembic).
-from incidentdb import _models_compliance  # noqa: E402, F401
+from incidentdb import _models_compliance  # noqa: E402
+
+COUNTED_TABLES["organisation_incidents"] = _models_compliance.OrganisationIncident
+COUNTED_TABLES["external_incidents"] = _models_compliance.ExternalIncident
