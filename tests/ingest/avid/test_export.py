@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
-from ingest.avid.export import _from_facts
+from incidentdb import Store
+from incidentdb._models_compliance import ExternalIncident
+from ingest.avid.export import _from_facts, avid_document
 from ingest.avid.parse import parse_document
 
 report_model = pytest.importorskip(
@@ -60,3 +65,17 @@ def test_built_documents_validate_and_parse_back(
     assert parsed.problems == []
     assert parsed.record is not None and parsed.record.title == title
     assert [r.url for r in parsed.record.references] == urls
+
+
+def test_garak_output_round_trips(tmp_path: Path) -> None:
+    path = Path(__file__).parent / "fixtures" / "garak_run.avid.jsonl"
+    originals = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    with Store(f"sqlite:///{tmp_path / 's.sqlite'}") as store:
+        store.ingest("avid.v1", str(path))
+        with store.engine.connect() as conn:
+            ids = list(conn.execute(select(ExternalIncident.external_id)).scalars())
+        exported = [avid_document(store, i) for i in ids]
+    for document in exported:
+        report_model.model_validate(document)
+    key = json.dumps
+    assert sorted(map(key, exported)) == sorted(map(key, originals))

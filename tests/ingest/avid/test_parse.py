@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
-from incidentdb import EntityRole
+from incidentdb import EntityRole, Store
 from ingest.avid.parse import document_kind, normalise, parse_document
 from taxonomy import load_taxonomy
 
@@ -114,3 +115,17 @@ def test_kinds_and_shapes() -> None:
     assert parse_document([1, 2]).problems == [("(document)", "expected a JSON object")]
     other = {**REPORT, "data_type": "CVE"}
     assert parse_document(other).problems == [("data_type", "'CVE' is not 'AVID'")]
+
+
+def test_garak_output_shape_imports(tmp_path: Path) -> None:
+    """garak writes every optional field, null where unset, and no AVID id."""
+    path = Path(__file__).parent / "fixtures" / "garak_run.avid.jsonl"
+    with Store(f"sqlite:///{tmp_path / 's.sqlite'}") as store:
+        result = store.ingest("avid.v1", str(path))
+        assert result.counts["incidents"] == {"added": 2}
+        rows = store.list_incidents()
+        assert sorted(r["title"].split("`")[1] for r in rows) == [
+            "dan.Dan_11_0",
+            "latentinjection.LatentInjectionReport",
+        ]
+        assert store.ingest("avid.v1", str(path)).outcome == "unchanged"
