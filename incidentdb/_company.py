@@ -243,7 +243,8 @@ def load_company_incident(path: str | Path) -> CompanyIncident:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark is not None else "(file)"
-            raise InvalidInputError(str(path), [(where, f"not valid YAML: {exc}")]) from None
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise InvalidInputError(str(path), [(where, f"not valid YAML: {problem}")]) from None
         data = _nulls(data)
     elif path.suffix.lower() == ".json":
         try:
