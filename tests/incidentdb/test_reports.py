@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -207,10 +208,11 @@ def test_company_incident_is_stored_once_and_updated_by_reference(db_url: str) -
 
 
 @pytest.fixture
-def company_store(db_url: str) -> Store:
+def company_store(db_url: str) -> Iterator[Store]:
     store = Store(db_url)
     store.add_company_incident(load_company_incident(COMPANY))
-    return store
+    yield store
+    store.close()
 
 
 def test_eu_initial_report_golden(company_store: Store) -> None:
