@@ -7,6 +7,7 @@ each into a message with a hint and a non-zero exit code. The tree::
     ├── StoreError                  the database cannot be opened, migrated or queried
     │   └── MigrationError          the schema is not at the revision this version needs
     ├── NotFoundError               an incident, report or other record does not exist
+    ├── InvalidInputError           a company incident breaks the schema (names every field)
     ├── RegistryError               no plug-in of that name (lists the names that exist)
     ├── DecisionError               an editor decision cannot apply (merge an AIID incident…)
     ├── EvaluationDataError         the data an evaluation reads is missing or malformed
@@ -18,6 +19,8 @@ each into a message with a hint and a non-zero exit code. The tree::
         └── SnapshotFormatError     a file in a snapshot is malformed (names file and row)
     ├── ClassifierError             a failure-mode classifier cannot be trained or loaded
     └── LabelError                  a label or a labels file is invalid (names file and line)
+        ├── SnapshotFormatError     a file in a snapshot is malformed (names file and row)
+        └── DocumentFormatError     documents of a source (AVID JSON) are malformed (file, field)
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ __all__ = [
     "ArchiveError",
     "ClassifierError",
     "DecisionError",
+    "DocumentFormatError",
     "EvaluationDataError",
     "ExportError",
     "IncidentDBError",
     "IngestError",
+    "InvalidInputError",
     "LabelError",
     "MigrationError",
     "NotFoundError",
@@ -156,3 +161,38 @@ class ExportError(IncidentDBError):
 class ReplayError(IncidentDBError):
     """A replay cannot go on: the endpoint refuses every request (wrong URL, key or model), or
     the API key's environment variable is not set. Results recorded so far are kept."""
+
+
+class InvalidInputError(IncidentDBError):
+    """Input a user wrote (a company incident file, prompt answers) breaks the schema.
+
+    Attributes:
+        source: the file (or "input") the problems are in.
+        problems: ``(field, message)`` pairs; the field is a dotted path such as
+            ``ai_system.name``.
+    """
+
+    hint = "Fix the named fields and run the command again; nothing was written."
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        lines = "; ".join(f"{field}: {message}" for field, message in problems)
+        super().__init__(f"{source}: {lines}")
+        self.source = source
+        self.problems = problems
+
+
+class DocumentFormatError(IngestError):
+    """One or more documents of a source (AVID JSON files) are malformed.
+
+    Attributes:
+        problems: ``(file, field, message)`` triples, every problem found in the source; the
+            field is a dotted path such as ``impact.avid.sep_view[0]``.
+    """
+
+    hint = "Nothing was imported. Fix or remove the named files (or pass --lenient)."
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        files = sorted({file for file, _, _ in problems})
+        lines = "\n".join(f"  {file}: {field}: {message}" for file, field, message in problems)
+        super().__init__(f"{len(files)} invalid document(s):\n{lines}")
+        self.problems = problems

@@ -332,7 +332,14 @@ __all__ = [
 
 # The feed-ingestion tables live in their own module; importing it here registers them on
 # Base.metadata wherever the models are loaded (alembic included).
+# Tables of other modules share Base.metadata; importing them here lets alembic see them.
+# Imported last so that every table is in Base.metadata wherever the models are loaded (alembic).
+from incidentdb import (  # noqa: E402, F401
+    _models_compliance,
+    _models_generators,
+    _models_replay,
+)
 from incidentdb import _models_feeds as _models_feeds  # noqa: E402
 
-# Tables of other modules share Base.metadata; importing them here lets alembic see them.
-from incidentdb import _models_generators, _models_replay  # noqa: E402, F401
+COUNTED_TABLES["organisation_incidents"] = _models_compliance.OrganisationIncident
+COUNTED_TABLES["external_incidents"] = _models_compliance.ExternalIncident

@@ -22,8 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from incidentdb import _engine, _feeds, _labelling, _review, _runs, _suites
+from incidentdb import _company, _engine, _feeds, _labelling, _review, _runs, _suites
 from incidentdb._cases import TestCase
+from incidentdb._company import CompanyIncident
 from incidentdb._errors import IncidentDBError, IngestError, NotFoundError, StoreError
 from incidentdb._models import (
     COUNTED_TABLES,
@@ -40,9 +41,11 @@ from incidentdb._models import (
     table_of,
     utc_now,
 )
+from incidentdb._models_compliance import ExternalIncident
 from incidentdb._progress import SILENT, Progress
 from incidentdb._records import SourceKind
 from incidentdb._registry import ingesters
+from incidentdb._reports import company_incidents, fill_report, incident_facts
 from incidentdb._search import search_rows
 from incidentdb._suites import SuiteResult
 from incidentdb._writer import IngestWriter
@@ -59,6 +62,7 @@ runs_t = table_of(IngestRun)
 sources_t = table_of(Source)
 dups_t = table_of(Duplicate)
 imported_t = table_of(ImportedClassification)
+ext_t = table_of(ExternalIncident)
 
 
 class Ingester(Protocol):
@@ -772,6 +776,95 @@ class Store:
     def diff_runs(self, a: int, b: int) -> list[dict[str, Any]]:
         """Cases that regressed (passed in A, failed in B) or were fixed. Raises NotFoundError."""
         return _runs.diff_runs(self.engine, a, b)
+
+    # -- company incidents and reports (logic in _company.py and _reports/) --------------------
+
+    def add_company_incident(self, record: CompanyIncident) -> tuple[str, str]:
+        """Record an organisation's own incident, or update the one with its `reference`.
+
+        Returns:
+            Its id (`C-1`) and `"added"`, `"updated"` or `"unchanged"`.
+        """
+        with self.engine.begin() as conn:
+            number, outcome = _company.add_company_incident(conn, record)
+        return f"C-{number}", outcome
+
+    def company_incident(self, incident: str) -> dict[str, Any]:
+        """The stored facts of company incident `incident` (`C-1`).
+
+        Raises:
+            NotFoundError: no such company incident.
+        """
+        ref = _company.parse_incident_ref(incident)
+        if ref.kind != "company":
+            raise NotFoundError(f"{incident} is not a company incident (C-n)")
+        with self.engine.connect() as conn:
+            facts = _company.company_facts(conn, _company.incident_pk(conn, ref))
+        assert facts is not None
+        facts.pop("number")
+        return {"id": str(ref), **facts}
+
+    def report(
+        self,
+        template: str,
+        incident: str | int,
+        *,
+        report_type: str | None = None,
+        as_of: dt.date | None = None,
+    ) -> dict[str, Any]:
+        """Fill the report template `template` (`eu-ai-act.v1`, `oecd.v1`) for an incident.
+
+        `incident` is an AIID number, a company id (`C-1`) or an AVID id; `as_of` (default
+        today) dates the report and the deadline status.
+        """
+        with self.engine.connect() as conn:
+            return fill_report(
+                conn,
+                template,
+                incident,
+                report_type=report_type,
+                as_of=as_of or dt.date.today(),
+            )
+
+    def incident_facts(self, incident: str | int) -> dict[str, Any]:
+        """The flat facts reports and exports read, for any incident id (see `report`)."""
+        with self.engine.connect() as conn:
+            return incident_facts(conn, _company.parse_incident_ref(incident))
+
+    def external_incident(self, incident: str) -> dict[str, Any]:
+        """An imported external document (AVID) as stored, with its id, kind and file.
+
+        Raises:
+            NotFoundError: no such document in this store.
+        """
+        ref = _company.parse_incident_ref(incident)
+        if ref.kind != "external":
+            raise NotFoundError(f"{incident} is not an imported AVID id")
+        with self.engine.connect() as conn:
+            pk = _company.incident_pk(conn, ref)
+            row = conn.execute(
+                select(
+                    ext_t.c.source,
+                    ext_t.c.external_id,
+                    ext_t.c.kind,
+                    ext_t.c.locator,
+                    ext_t.c.document,
+                ).where(ext_t.c.incident_pk == pk)
+            ).one()
+        return {
+            "id": row.external_id,
+            "source": row.source,
+            "kind": row.kind,
+            "locator": row.locator,
+            "document": row.document,
+        }
+
+    def company_incidents(
+        self, *, as_of: dt.date | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Company incidents with their Art. 73 deadline, the most urgent first."""
+        with self.engine.connect() as conn:
+            return company_incidents(conn, as_of=as_of or dt.date.today(), limit=limit)
 
 
 # Tables an ingest writes; PostgreSQL gets fresh statistics on them after one.

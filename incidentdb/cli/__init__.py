@@ -12,6 +12,7 @@ from incidentdb.cli.db import db
 from incidentdb.cli.demo import demo
 from incidentdb.cli.eval import eval_group
 from incidentdb.cli.export import export
+from incidentdb.cli.export_avid import export_avid
 from incidentdb.cli.export_suite import export_suite
 from incidentdb.cli.feeds import feeds, ingest_feeds
 from incidentdb.cli.generate import generate
@@ -19,6 +20,7 @@ from incidentdb.cli.incidents import incidents
 from incidentdb.cli.ingest import ingest
 from incidentdb.cli.label import label
 from incidentdb.cli.replay import replay
+from incidentdb.cli.report import report
 from incidentdb.cli.review import merge_incidents, reports, review
 from incidentdb.cli.runs import runs
 from incidentdb.cli.search import search
@@ -81,11 +83,13 @@ for command in (
     generate,
     replay,
     runs,
+    report,
 ):
     cli.add_command(command)
 ingest.add_command(ingest_feeds)
 incidents.add_command(merge_incidents)
 export.add_command(export_suite)
+export.add_command(export_avid)
 
 
 def main() -> None:

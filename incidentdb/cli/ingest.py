@@ -97,3 +97,26 @@ def runs(app: AppContext, fmt: str, limit: int | None) -> None:
             "error",
         ],
     )
+
+
+@ingest.command("avid")
+@click.argument("source")
+@click.option(
+    "--lenient",
+    is_flag=True,
+    help="Repair known drift (SEP names matched by code, empty classof, metrics in other "
+    "shapes) instead of refusing those documents; each repair is noted.",
+)
+@format_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress or messages on stderr.")
+@pass_app
+def avid(app: AppContext, source: str, lenient: bool, fmt: str, quiet: bool) -> None:
+    """Import AVID reports and vulnerabilities (ingester avid.v1).
+
+    SOURCE is one AVID JSON file, a garak *.avid.jsonl, or a folder of them (searched
+    recursively). Every document is checked first: if any is invalid, nothing is imported and
+    each file and field at fault is named. Re-importing is safe.
+    """
+    app.quiet = app.quiet or quiet
+    result = app.store().ingest("avid.v1", source, progress=app.progress(), lenient=lenient)
+    report_result(app, result, fmt)
