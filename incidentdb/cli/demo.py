@@ -30,13 +30,23 @@ def _demo_url(app: AppContext) -> str:
 @click.option(
     "--keep", is_flag=True, help="Add to an existing demo store instead of starting afresh."
 )
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the exported test suites (default: demo-exports beside the demo store).",
+)
 @pass_app
-def demo(app: AppContext, keep: bool) -> None:
-    """Build a demo store from the bundled sample snapshot and query it.
+def demo(app: AppContext, keep: bool, out: Path | None) -> None:
+    """Build a demo store from the bundled sample snapshot, classify it and export test suites.
 
     Uses --db if given, else demo.sqlite beside the default store (never the default store
-    itself), which is emptied first unless --keep is given.
+    itself), which is emptied first unless --keep is given. The generated suite is exported
+    to every harness under --out.
     """
+    # Imported here: the core package imports the others only inside CLI commands.
+    from generators import demo_exports
+    from taxonomy import classify
+
     url = _demo_url(app)
     sample = bundled_data("sample", "mongodump_full_snapshot")
     if not keep and url.startswith("sqlite:///"):
@@ -74,4 +84,42 @@ def demo(app: AppContext, keep: bool) -> None:
             "table",
             ["incident_id", "date", "title", "deployers", "reports"],
         )
+
+        click.echo("\n$ incidentdb classify --all")
+        classified = classify(store, progress=app.progress())
+        output_rows(
+            [
+                {"failure_mode": mode, "incidents": n}
+                for mode, n in sorted(classified.by_mode.items())
+            ]
+            + [{"failure_mode": "(none)", "incidents": classified.untagged}],
+            "table",
+            ["failure_mode", "incidents"],
+            title=f"{classified.model_name} {classified.model_version}",
+        )
+
+        folder = out or _exports_folder(url)
+        click.echo("\n$ incidentdb generate --suite demo && incidentdb export suite demo --to …")
+        generated, exports = demo_exports(store, folder)
+        output_rows(
+            [
+                {
+                    "harness": e.exporter,
+                    "cases": e.cases,
+                    "files": len(e.files),
+                    "not expressible": len(e.warnings),
+                }
+                for e in exports
+            ],
+            "table",
+            ["harness", "cases", "files", "not expressible"],
+            title=f"suite demo: {generated.cases} cases from {generated.incidents} incidents",
+        )
+        click.echo(f"Exports written to {folder}")
     click.echo(f"\nExplore it: incidentdb --db {url} incidents show <ID>")
+
+
+def _exports_folder(url: str) -> Path:
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).parent / "demo-exports"
+    return Path.cwd() / "demo-exports"
