@@ -253,9 +253,9 @@ class Grouper:
 
     Args:
         threshold: a report joins a candidate whose score is at least this; else it opens a new
-            group. 0.2 (with ``entity_weight`` 1.0) is the middle of the plateau of pairwise F1
-            on AIID's real linked reports (0.90–0.95 for thresholds 0.15–0.25, 0.87 at 0.3;
-            see ``incidentdb eval grouping``). Word bigrams and longer texts did no better.
+            group. 0.2 (with ``entity_weight`` 1.0) sits on the plateau of pairwise F1 on AIID's
+            real linked reports (0.90–0.97 for thresholds 0.15–0.25, 0.87 at 0.3; see
+            ``incidentdb eval grouping``). Word bigrams and longer texts did no better.
         window_days: reports published further apart than this are less likely to be about the
             same event; their score is halved.
         entity_weight: weight of the Jaccard overlap of entity names in the score.
