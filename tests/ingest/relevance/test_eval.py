@@ -81,6 +81,7 @@ def test_missing_or_malformed_data(tmp_path: Path) -> None:
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 def test_real_reports_and_the_shipped_mix(shared_dir: Path) -> None:
     rows = {r.dataset: r for r in evaluate_relevance(shared_dir)}
     real, mix = rows["real"], rows["mix"]
