@@ -9,7 +9,7 @@ from pathlib import Path
 
 from incidentdb._errors import EvaluationDataError
 from ingest.grouping._grouper import Grouper, GroupingItem, extract_entities
-from ingest.relevance._realdata import RealReport, read_real_reports
+from ingest.relevance._realdata import RealReport, read_real_reports, unique_reports
 
 __all__ = ["GroupingScore", "evaluate_grouping", "pairwise_score", "real_grouping_items"]
 
@@ -67,10 +67,13 @@ def pairwise_score(
 
 
 def real_grouping_items(reports: Sequence[RealReport]) -> list[tuple[GroupingItem, int]]:
-    """Reports linked to one incident, with text, as grouping items paired with that incident."""
+    """Reports linked to one incident, as grouping items paired with that incident.
+
+    Each distinct text once: an exact copy would be a free correct pair.
+    """
     out = []
-    for r in reports:
-        if r.incident_id is None or r.kind == "nlp_example" or not (r.title or r.text).strip():
+    for r in unique_reports(reports):
+        if r.incident_id is None or r.kind == "nlp_example":
             continue
         item = GroupingItem(
             key=r.id,

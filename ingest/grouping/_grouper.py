@@ -253,9 +253,9 @@ class Grouper:
 
     Args:
         threshold: a report joins a candidate whose score is at least this; else it opens a new
-            group. 0.2 (with ``entity_weight`` 1.0) is the middle of the plateau of pairwise F1
-            on AIID's real linked reports (0.90–0.95 for thresholds 0.15–0.25, 0.87 at 0.3;
-            see ``incidentdb eval grouping``). Word bigrams and longer texts did no better.
+            group. 0.2 (with ``entity_weight`` 1.0) sits on the plateau of pairwise F1 on AIID's
+            real linked reports (0.90–0.97 for thresholds 0.15–0.25, 0.87 at 0.3; see
+            ``incidentdb eval grouping``). Word bigrams and longer texts did no better.
         window_days: reports published further apart than this are less likely to be about the
             same event; their score is halved.
         entity_weight: weight of the Jaccard overlap of entity names in the score.
@@ -324,16 +324,21 @@ class Grouper:
         """
         if not items:
             return []
-        sims = self._similarity(items)
+        try:
+            matrix = self._vectorizer().fit_transform([self._text(it) for it in items]).tocsr()
+        except ValueError:  # every text empty or only stop words: only URLs can join
+            matrix = sparse.csr_matrix((len(items), 1))
         url_owner: dict[str, int] = {}
         group_of: list[int] = []
         groups: list[list[int]] = []
         for i, item in enumerate(items):
             joined = self._url_group(item, url_owner, group_of)
             if joined is None and groups:
+                # One row of similarities at a time: memory grows with the stream, not its square.
+                sims = np.asarray((matrix[:i] @ matrix[i].T).toarray()).ravel()
                 best_group, best_score = -1, -1.0
                 for g, members in enumerate(groups):
-                    score = max(self._score(item, items[j], float(sims[i, j])) for j in members)
+                    score = max(self._score(item, items[j], float(sims[j])) for j in members)
                     if score > best_score:
                         best_group, best_score = g, score
                 if best_score >= self.threshold:

@@ -10,7 +10,7 @@ from incidentdb._data import bundled_data
 from incidentdb._errors import EvaluationDataError
 from ingest.relevance._default import load_default_filter
 from ingest.relevance._filter import Example, RelevanceFilter, read_examples
-from ingest.relevance._realdata import read_real_reports
+from ingest.relevance._realdata import read_real_reports, unique_reports
 
 __all__ = ["RelevanceScore", "evaluate_relevance", "score_examples"]
 
@@ -81,7 +81,8 @@ def evaluate_relevance(
 
     Args:
         data: the shared data folder (holding ``aiid_data/``) or the real-reports file itself.
-            Every labelled real report is an incident report, so this set measures recall.
+            Every labelled real report is an incident report, so this set measures recall;
+            each distinct text counts once.
         mix: JSON lines of labelled AI (and other) news; default the shipped
             ``data/relevance/eval_mix.jsonl``, written apart from the training examples.
         relevance_filter: the filter to measure; default :func:`load_default_filter`.
@@ -96,8 +97,8 @@ def evaluate_relevance(
     flt = relevance_filter or load_default_filter()
     real = [
         Example(r.title, r.text, True, r.id, r.kind)
-        for r in read_real_reports(data)
-        if r.labelled and (r.title or r.text)
+        for r in unique_reports(read_real_reports(data))
+        if r.labelled
     ]
     mix_path = mix or bundled_data("relevance", "eval_mix.jsonl")
     if not mix_path.is_file():

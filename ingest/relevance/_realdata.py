@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from incidentdb._errors import EvaluationDataError
 
-__all__ = ["REAL_REPORTS", "RealReport", "find_real_reports", "read_real_reports"]
+__all__ = [
+    "REAL_REPORTS",
+    "RealReport",
+    "find_real_reports",
+    "read_real_reports",
+    "unique_reports",
+]
 
 REAL_REPORTS = Path("aiid_data/derived/real_report_texts.jsonl")
 
@@ -101,3 +108,20 @@ def _date(value: object) -> dt.date | None:
         return dt.date.fromisoformat(str(value)[:10])
     except ValueError:
         return None
+
+
+def unique_reports(reports: Iterable[RealReport]) -> list[RealReport]:
+    """The reports with text, each distinct ``(title, text)`` once, first occurrence kept.
+
+    The file holds the same translated report twice where two snapshots both carried it; counted
+    twice, a copy would be an easy hit for the filter and an easy pair for the grouping.
+    """
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for report in reports:
+        key = (report.title.strip(), report.text.strip())
+        if key == ("", "") or key in seen:
+            continue
+        seen.add(key)
+        out.append(report)
+    return out

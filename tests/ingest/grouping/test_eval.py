@@ -43,9 +43,10 @@ def test_malformed_line_names_file_and_line(tmp_path: Path) -> None:
 def test_real_linked_reports(shared_dir: Path) -> None:
     rows = {r.dataset: r for r in evaluate_grouping(shared_dir)}
     linked = rows["linked reports"]
-    # 118 linked reports, of which some translations have no text; 40 incidents.
-    assert 90 <= linked.items <= 118 and 20 <= linked.incidents <= 40
-    assert linked.true_pairs > 200
+    # 118 linked reports, 40 incidents; some translations have no text, and the two snapshots'
+    # translations repeat each other: 70 distinct texts of 29 incidents in the 2026 data.
+    assert 50 <= linked.items <= 118 and 20 <= linked.incidents <= 40
+    assert linked.true_pairs > 150
     assert linked.f1 is not None and 0.8 <= linked.f1 <= 1.0
     # Text grouping must beat grouping by URL alone by far.
     baseline = rows["baseline: URL match only"]

@@ -81,11 +81,13 @@ def test_missing_or_malformed_data(tmp_path: Path) -> None:
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 def test_real_reports_and_the_shipped_mix(shared_dir: Path) -> None:
     rows = {r.dataset: r for r in evaluate_relevance(shared_dir)}
     real, mix = rows["real"], rows["mix"]
-    # Every labelled real report with text is an incident report: 270 in the 2026 shared data.
-    assert real.items > 200 and real.relevant == real.items and real.fp == 0
+    # Every labelled real report with text is an incident report: 230 distinct texts in the
+    # 2026 shared data.
+    assert real.items > 150 and real.relevant == real.items and real.fp == 0
     assert real.recall is not None and 0.8 <= real.recall <= 1.0
     assert mix.items > 100 and 0 < mix.relevant < mix.items
     assert mix.precision is not None and 0.7 <= mix.precision <= 1.0
