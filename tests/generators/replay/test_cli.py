@@ -125,6 +125,11 @@ def test_errors_name_the_problem(tmp_path: Path, chat_server: ChatServer) -> Non
         db, "replay", "flaws", "--endpoint", chat_server.url, "--model", "locked", code=1
     )
     assert "answered 401 (unauthorised)" in locked.stderr
+    # The stopped run is listed, interrupted, with nothing judged.
+    assert invoke(db, "runs", "show", "1", "--format", "csv").stdout == (
+        "scope,name,judged,failed,asr,ci95_low,ci95_high\noverall,all,0,0,,,\n"
+    )
+    assert "(interrupted)" in invoke(db, "runs", "show", "1").stdout
     assert invoke(db, "runs", "show", "9", code=1).stderr == (
         "Error: no run 9\nHint: List runs with `incidentdb runs list`.\n"
     )
