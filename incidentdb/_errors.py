@@ -7,18 +7,17 @@ each into a message with a hint and a non-zero exit code. The tree::
     ├── StoreError                  the database cannot be opened, migrated or queried
     │   └── MigrationError          the schema is not at the revision this version needs
     ├── NotFoundError               an incident, report or other record does not exist
-    ├── InvalidInputError           a company incident breaks the schema (names every field)
     ├── RegistryError               no plug-in of that name (lists the names that exist)
+    ├── InvalidInputError           a company incident breaks the schema (names every field)
     ├── DecisionError               an editor decision cannot apply (merge an AIID incident…)
     ├── EvaluationDataError         the data an evaluation reads is missing or malformed
+    ├── ClassifierError             a failure-mode classifier cannot be trained or loaded
+    ├── LabelError                  a label or a labels file is invalid (names file and line)
     ├── ExportError                 an export cannot be written (OUT is a file, …)
     ├── ReplayError                 a replay cannot go on (endpoint refuses, API key missing)
     └── IngestError                 an ingest run failed; nothing of it was written
         ├── SourceError             the source cannot be reached or opened (URL, path)
         ├── ArchiveError            an archive is truncated, corrupt or unsafe
-        └── SnapshotFormatError     a file in a snapshot is malformed (names file and row)
-    ├── ClassifierError             a failure-mode classifier cannot be trained or loaded
-    └── LabelError                  a label or a labels file is invalid (names file and line)
         ├── SnapshotFormatError     a file in a snapshot is malformed (names file and row)
         └── DocumentFormatError     documents of a source (AVID JSON) are malformed (file, field)
 """
