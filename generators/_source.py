@@ -72,6 +72,11 @@ def select_incidents(
         StoreError: a malformed `where` filter.
         NotFoundError: an explicit incident that is not in the store.
     """
+    if incident_ids and where:
+        raise StoreError(
+            "give either incident ids or --where filters, not both",
+            hint="--where narrows the labelled incidents; --incident names them outright.",
+        )
     if incident_ids:
         wanted = sorted({store.resolve_incident_id(i) for i in incident_ids})
         for i in wanted:

@@ -175,7 +175,7 @@ cases = st.builds(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(cases)
 def test_json_round_trip_is_lossless(case: TestCase) -> None:
     again = TestCase.from_json(case.to_json())

@@ -31,7 +31,7 @@ documents = st.dictionaries(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(documents)
 def test_yaml_parses_back_to_the_same_document(document: dict[str, object]) -> None:
     assert yaml.safe_load(dump_yaml(document)) == (document or None)
@@ -43,7 +43,7 @@ def test_yaml_layout() -> None:
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("{}%#-'\"\n xy")), max_size=40))
 def test_jinja_escape_renders_back_exactly(text: str) -> None:
     jinja2 = pytest.importorskip("jinja2")

@@ -76,6 +76,8 @@ def test_bad_requests_name_the_problem(labelled_sqlite: Store) -> None:
         generate_suite(labelled_sqlite, "x", where=["since=yesterday"])
     with pytest.raises(StoreError, match="unknown failure mode 'chaos'"):
         generate_suite(labelled_sqlite, "x", modes=["chaos"])
+    with pytest.raises(StoreError, match="either incident ids or --where filters, not both"):
+        generate_suite(labelled_sqlite, "x", incident_ids=[12], where=["since=2020-01-01"])
     with pytest.raises(NotFoundError, match="no incident 4242"):
         generate_suite(labelled_sqlite, "x", incident_ids=[4242])
     assert labelled_sqlite.list_suites() == []

@@ -274,6 +274,7 @@ def test_inspect_task_runs_offline_and_judges(inspect_home: Path) -> None:
     assert hijacked == {agentic.id: ("I", "called send_email")}
 
 
+@pytest.mark.slow
 def test_garak_probe_replays_follow_ups(tmp_path: Path) -> None:
     pytest.importorskip("garak.probes.base", reason="garak is not installed with its probes")
     import importlib.util
