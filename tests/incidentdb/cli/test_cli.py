@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from incidentdb._data import bundled_data
+from incidentdb._engine import SCHEMA_HEAD
 from incidentdb.cli import cli
 
 SAMPLE = str(bundled_data("sample", "mongodump_full_snapshot"))
@@ -162,7 +163,7 @@ def test_stats_section_csv(db: str) -> None:
 
 def test_db_status_json(db: str) -> None:
     data = json.loads(run(db, "db", "status", "--format", "json"))
-    assert data["revision"] == data["head"] == "0001"
+    assert data["revision"] == data["head"] == SCHEMA_HEAD
     assert data["tables"]["incidents"] == 24
 
 
@@ -182,7 +183,7 @@ def test_bad_taxonomy_filter_is_a_usage_error(db: str) -> None:
 
 def test_db_downgrade_and_upgrade(tmp_path: Path) -> None:
     db = str(tmp_path / "m.sqlite")
-    assert run(db, "db", "upgrade").startswith("schema at revision 0001")
+    assert run(db, "db", "upgrade").startswith(f"schema at revision {SCHEMA_HEAD}")
     assert run(db, "db", "downgrade", "base").startswith("schema at revision base")
     out = run(db, "db", "status", "--format", "csv")
     assert "revision,(empty database)\n" in out
