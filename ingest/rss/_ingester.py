@@ -368,17 +368,20 @@ class RssIngester:
     # -- judging -----------------------------------------------------------------------------
 
     def _judge_phase(self, store: Store, totals: _Totals, progress: Progress) -> None:
+        waiting = count_unscored(store.engine)
+        if not waiting:
+            return  # nothing new: the filter (slow to load) is not even loaded
         names = entity_names(store.engine)
         judge = load_pipeline(names) if self.judge is _AUTO else self.judge
         if judge is None:
-            totals.judged["unscored"] = count_unscored(store.engine)
+            totals.judged["unscored"] = waiting
             totals.notes.append(
                 "the relevance filter (ingest.relevance) is not installed: entries are stored "
                 "unscored; a run with it installed will judge them"
             )
             return
         finder = EntityFinder(names)
-        progress.stage("judging entries")
+        progress.stage("judging entries", waiting)
         while True:
             with store.engine.begin() as conn:
                 lock_grouping(conn)

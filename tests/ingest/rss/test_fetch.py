@@ -439,7 +439,9 @@ def test_iter_poll_feeds_stopping_early_cancels_the_rest(feed_server: FeedServer
 
     result, took = asyncio.run(first())
     assert result.outcome == "ok"
-    assert took < 0.5  # the slow feeds were cancelled, not waited for
+    # The slow feeds answer after 2 s: they were cancelled, not waited for (the margin is for
+    # loaded CI machines).
+    assert took < 1.5
 
 
 def test_poll_feeds_with_a_callers_client(feed_server: FeedServer) -> None:
