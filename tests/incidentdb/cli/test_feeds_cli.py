@@ -99,10 +99,10 @@ def test_ingest_feeds_prints_one_row_per_feed(db: str) -> None:
         run(db, "feeds", "add", server.url("/gen/cli?n=2"))
         run(db, "feeds", "add", server.url("/status/404"))
         out = run(db, "ingest", "feeds", "--timeout", "2", "--format", "csv")
-        # Without ingest.relevance installed the entries wait unscored: 0 rejected, 0 reports.
+        # The default relevance filter files both generated incident stories as reports.
         assert out == (
             "feed,url,outcome,status,seen,new,duplicate,rejected,reports,errors,error\n"
-            f"1,{server.url('/gen/cli?n=2')},ok,200,2,2,0,0,0,0,\n"
+            f"1,{server.url('/gen/cli?n=2')},ok,200,2,2,0,0,2,0,\n"
             f"2,{server.url('/status/404')},not_found,404,0,0,0,0,0,0,"
             "the server answered 404 Not Found\n"
         )
