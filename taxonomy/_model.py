@@ -107,7 +107,7 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         labels: Sequence[str] = MODES,
         C: float = 16.0,
         word_ngrams: tuple[int, int] = (1, 2),
-        char_ngrams: tuple[int, int] | None = (3, 5),
+        char_ngrams: tuple[int, int] | None = (4, 4),
         max_char_features: int = 60000,
         rule_weight: float = 1.0,
         calibration_folds: int = 3,
