@@ -107,7 +107,7 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         labels: Sequence[str] = MODES,
         C: float = 16.0,
         word_ngrams: tuple[int, int] = (1, 2),
-        char_ngrams: tuple[int, int] | None = (3, 5),
+        char_ngrams: tuple[int, int] | None = (4, 4),
         max_char_features: int = 60000,
         rule_weight: float = 1.0,
         calibration_folds: int = 3,
@@ -277,7 +277,10 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         proba = self._proba(features)
         out = []
         for i, text_hits in enumerate(hits):
-            row = features.getrow(i)
+            # The row's non-zeros straight from the CSR arrays: getrow() per text cost more
+            # than the linear models themselves.
+            lo, hi = features.indptr[i], features.indptr[i + 1]
+            row = (features.data[lo:hi], features.indices[lo:hi])
             tags: list[Tag] = []
             for j, label in enumerate(self.labels_):
                 if proba[i, j] < self.thresholds_[j]:
@@ -315,11 +318,14 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
             out.append(Tagging(tuple(tags), probabilities))
         return out
 
-    def _top_features(self, row: sp.csr_matrix, j: int, k: int) -> list[dict[str, Any]]:
-        contributions = row.data * self.coef_[j, row.indices]
+    def _top_features(
+        self, row: tuple[np.ndarray, np.ndarray], j: int, k: int
+    ) -> list[dict[str, Any]]:
+        values, indices = row
+        contributions = values * self.coef_[j, indices]
         order = np.argsort(-contributions)[:k]
         return [
-            {"feature": str(self.feature_names_[row.indices[o]]), "weight": round(float(c), 4)}
+            {"feature": str(self.feature_names_[indices[o]]), "weight": round(float(c), 4)}
             for o in order
             if (c := contributions[o]) > 0
         ]
