@@ -98,7 +98,7 @@ def demo(app: AppContext, keep: bool, out: Path | None) -> None:
             title=f"{classified.model_name} {classified.model_version}",
         )
 
-        folder = out or _exports_folder(url)
+        folder = out or _exports_folder(store)
         click.echo("\n$ incidentdb generate --suite demo && incidentdb export suite demo --to …")
         generated, exports = demo_exports(store, folder)
         output_rows(
@@ -119,7 +119,9 @@ def demo(app: AppContext, keep: bool, out: Path | None) -> None:
     click.echo(f"\nExplore it: incidentdb --db {url} incidents show <ID>")
 
 
-def _exports_folder(url: str) -> Path:
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///")).parent / "demo-exports"
+def _exports_folder(store: Store) -> Path:
+    """demo-exports beside a SQLite demo store; in the working folder for a server database."""
+    database = store.engine.url.database
+    if store.dialect == "sqlite" and database:
+        return Path(database).parent / "demo-exports"
     return Path.cwd() / "demo-exports"

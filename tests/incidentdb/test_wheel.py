@@ -82,3 +82,5 @@ def test_demo_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Re-importing the same snapshot: unchanged" in result.stdout
     assert db.exists()
+    # The classifier's examples and the exporters reach the wheel: the demo ends in exports.
+    assert len(list((tmp_path / "demo-exports").iterdir())) == 6

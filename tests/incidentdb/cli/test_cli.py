@@ -193,3 +193,10 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     out = run(str(tmp_path / "demo.sqlite"), "demo")
     assert "Re-importing the same snapshot: unchanged (nothing written twice)." in out
     assert "Prompt Injection Makes Tessel Telecom" in out
+    assert "$ incidentdb classify --all" in out
+    exports = tmp_path / "demo-exports"
+    assert f"Exports written to {exports}" in out
+    harnesses = ["garak", "inspect_ai", "jsonl", "openai-evals", "promptfoo", "pyrit"]
+    assert sorted(p.name for p in exports.iterdir()) == harnesses
+    for harness in harnesses:
+        assert any(f.stat().st_size > 0 for f in (exports / harness).iterdir()), harness
