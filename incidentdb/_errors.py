@@ -5,7 +5,8 @@ each into a message with a hint and a non-zero exit code. The tree::
 
     IncidentDBError
     ├── StoreError                  the database cannot be opened, migrated or queried
-    │   └── MigrationError          the schema is not at the revision this version needs
+    │   ├── MigrationError          the schema is not at the revision this version needs
+    │   └── QueryError              a query's parameters are invalid (dimension, period, filter)
     ├── NotFoundError               an incident, report or other record does not exist
     ├── RegistryError               no plug-in of that name (lists the names that exist)
     └── IngestError                 an ingest run failed; nothing of it was written
@@ -22,6 +23,7 @@ __all__ = [
     "IngestError",
     "MigrationError",
     "NotFoundError",
+    "QueryError",
     "RegistryError",
     "SnapshotFormatError",
     "SourceError",
@@ -89,3 +91,7 @@ class SnapshotFormatError(IngestError):
         super().__init__(f"{where}: {message}", hint=hint)
         self.file = file
         self.row = row
+
+
+class QueryError(StoreError):
+    """A query's parameters are invalid (an unknown dimension, period or filter)."""
