@@ -13,6 +13,7 @@ from incidentdb._errors import (
     IngestError,
     MigrationError,
     NotFoundError,
+    QueryError,
     RegistryError,
     SnapshotFormatError,
     SourceError,
@@ -33,6 +34,7 @@ from incidentdb._records import (
 )
 from incidentdb._registry import Registry, generators, ingesters
 from incidentdb._store import Ingester, IngestResult, Store
+from incidentdb._trends import Trends
 from incidentdb._writer import IngestWriter
 
 __version__ = "0.1.0"
@@ -53,6 +55,7 @@ __all__ = [
     "MigrationError",
     "NotFoundError",
     "Progress",
+    "QueryError",
     "Registry",
     "RegistryError",
     "ReportRecord",
@@ -64,6 +67,7 @@ __all__ = [
     "SubmissionRecord",
     "TaxonomyRecord",
     "TranslationRecord",
+    "Trends",
     "__version__",
     "generators",
     "ingesters",

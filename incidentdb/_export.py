@@ -25,7 +25,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from incidentdb._errors import QueryError
@@ -123,7 +123,10 @@ def iter_incident_rows(
         )
     )
     labels = {}
-    for column, attribute in (("failure_modes", MODE_ATTRIBUTE), ("techniques", TECHNIQUE_ATTRIBUTE)):
+    for column, attribute in (
+        ("failure_modes", MODE_ATTRIBUTE),
+        ("techniques", TECHNIQUE_ATTRIBUTE),
+    ):
         effective = effective_labels(attribute)
         labels[column] = _Children(
             _stream(
@@ -188,7 +191,9 @@ def export_incidents(
         raise QueryError(
             f"unknown export format {fmt!r}", hint=f"Formats: {', '.join(EXPORT_FORMATS)}."
         )
-    progress.stage("exporting incidents", total=count_incidents(conn, include_private=include_private))
+    progress.stage(
+        "exporting incidents", total=count_incidents(conn, include_private=include_private)
+    )
     rows = iter_incident_rows(conn, include_private=include_private)
     try:
         if fmt == "csv":

@@ -163,9 +163,7 @@ def incident_conditions(
             elif key in _LABEL_ATTRIBUTES:
                 labels = effective_labels(_LABEL_ATTRIBUTES[key])
                 conditions.append(
-                    _incidents.c.id.in_(
-                        select(labels.c.incident_pk).where(labels.c.value == value)
-                    )
+                    _incidents.c.id.in_(select(labels.c.incident_pk).where(labels.c.value == value))
                 )
             elif key == "taxonomy":
                 conditions.append(_has_classification(value))
@@ -228,7 +226,9 @@ def _grouping(by: str) -> tuple[Any, Any, Any]:
                 .subquery("grouped")
             )
             none = ~exists(
-                select(1).select_from(_class).where(_class.c.incident_pk == _incidents.c.id)
+                select(1)
+                .select_from(_class)
+                .where(_class.c.incident_pk == _incidents.c.id)
                 .where(value_rows)
             )
             return grouped, none, by
@@ -260,7 +260,7 @@ def trends(
         raise QueryError(f"--since {since} is after --until {until}")
     grouped, ungrouped, label = _grouping(by)
     base = incident_conditions(where, include_private=include_private)
-    dated = [_incidents.c.date.is_not(None)]
+    dated: list[Any] = [_incidents.c.date.is_not(None)]
     if since is not None:
         dated.append(_incidents.c.date >= since)
     if until is not None:
@@ -274,9 +274,7 @@ def trends(
         .group_by(bucket, group_col)
         .order_by(bucket, group_col)
     )
-    rows = [
-        {"period": p, "group": g, "incidents": int(n)} for p, g, n in conn.execute(counts)
-    ]
+    rows = [{"period": p, "group": g, "incidents": int(n)} for p, g, n in conn.execute(counts)]
     in_range = and_(*dated)
     totals = select(
         func.coalesce(func.sum(case((in_range, 1), else_=0)), 0),

@@ -10,11 +10,13 @@ from incidentdb.cli._context import AppContext
 from incidentdb.cli.db import db
 from incidentdb.cli.demo import demo
 from incidentdb.cli.export import export
+from incidentdb.cli.export_incidents import export_incidents
 from incidentdb.cli.incidents import incidents
 from incidentdb.cli.ingest import ingest
 from incidentdb.cli.search import search
 from incidentdb.cli.stats import stats
 from incidentdb.cli.taxonomy import taxonomy
+from incidentdb.cli.trends import trends
 
 __all__ = ["cli", "main"]
 
@@ -54,8 +56,9 @@ def cli(ctx: click.Context, db_url: str | None, quiet: bool) -> None:
     ctx.call_on_close(app.close)
 
 
-for command in (db, ingest, incidents, search, stats, demo, taxonomy, export):
+for command in (db, ingest, incidents, search, stats, demo, taxonomy, export, trends):
     cli.add_command(command)
+export.add_command(export_incidents)
 
 
 def main() -> None:
