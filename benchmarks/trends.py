@@ -178,7 +178,8 @@ def add_labels(url: str, seed: int) -> dict[str, Any]:
                 conn.execute(insert(class_t), batch)
                 written += len(batch)
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE classifications" if store.dialect == "postgresql" else "ANALYZE")
+            postgres = store.dialect == "postgresql"
+            conn.exec_driver_sql("ANALYZE classifications" if postgres else "ANALYZE")
         return {"labels_written": written, "seconds": time.perf_counter() - started}
 
 
@@ -215,7 +216,8 @@ def pandas_trend(df: Any, kwargs: dict[str, Any]) -> list[dict[str, Any]] | None
     elif period == "month":
         bucket = frame["date"].str[:7]
     else:
-        bucket = frame["date"].str[:4] + "-Q" + ((frame["date"].str[5:7].astype(int) + 2) // 3).astype(str)
+        quarter = (frame["date"].str[5:7].astype(int) + 2) // 3
+        bucket = frame["date"].str[:4] + "-Q" + quarter.astype(str)
     exploded = pd.DataFrame({"period": bucket, "group": frame[column].str.split("; ")}).explode(
         "group"
     )
@@ -224,8 +226,7 @@ def pandas_trend(df: Any, kwargs: dict[str, Any]) -> list[dict[str, Any]] | None
     exploded = exploded.reset_index().drop_duplicates(["index", "group"])
     counts = exploded.groupby(["period", "group"]).size().reset_index(name="incidents")
     return [
-        {"period": p, "group": g, "incidents": int(n)}
-        for p, g, n in counts.itertuples(index=False)
+        {"period": p, "group": g, "incidents": int(n)} for p, g, n in counts.itertuples(index=False)
     ]
 
 
@@ -238,7 +239,9 @@ def read_export(path: Path) -> Any:
         dtype=str,
         keep_default_na=False,
         na_values={"date": [""]},
-    ).fillna({"deployers": "", "developers": "", "harmed": "", "failure_modes": "", "techniques": ""})
+    ).fillna(
+        dict.fromkeys(("deployers", "developers", "harmed", "failure_modes", "techniques"), "")
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,7 +292,8 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
             print(
                 f"[{db}] {label}: {sql_med * 1000:,.0f} ms ({len(trend.rows):,} rows)"
                 + (
-                    f"; pandas agg {entry['pandas_agg_ms']:,.0f} ms, agrees: {entry['pandas_agrees']}"
+                    f"; pandas agg {entry['pandas_agg_ms']:,.0f} ms, "
+                    f"agrees: {entry['pandas_agrees']}"
                     if "pandas_agg_ms" in entry
                     else ""
                 ),

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, Text, and_, case, cast, distinct, exists, func, select
+from sqlalchemy import Integer, Text, and_, case, cast, distinct, func, or_, select
 from sqlalchemy.engine import Connection
 
 from incidentdb._errors import QueryError
@@ -146,12 +146,11 @@ def incident_conditions(
 
     conditions: list[Any] = [
         # The writer folds merged duplicates away; this keeps one that slipped in from counting.
-        # (NOT EXISTS, not NOT IN: incidents of other sources have no AIID id, and NULL NOT IN
-        # would drop them.)
-        ~exists(
-            select(1)
-            .select_from(_dups)
-            .where(_dups.c.duplicate_incident_id == _incidents.c.incident_id)
+        # An uncorrelated NOT IN is one lookup table for the whole query; incidents of other
+        # sources have no AIID id, and NULL NOT IN (…) would drop them.
+        or_(
+            _incidents.c.incident_id.is_(None),
+            _incidents.c.incident_id.not_in(select(_dups.c.duplicate_incident_id)),
         ),
     ]
     if not include_private:
