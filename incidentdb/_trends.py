@@ -141,9 +141,6 @@ def incident_conditions(
     where: Mapping[str, Sequence[str]] | None, *, include_private: bool = False
 ) -> list[Any]:
     """WHERE clauses on ``incidents`` for the filters (all must hold) and the privacy rule."""
-    # Imported here: _store imports this module's users lazily, and owns the list filters.
-    from incidentdb._store import _has_classification, _has_entity
-
     conditions: list[Any] = [
         # The writer folds merged duplicates away; this keeps one that slipped in from counting.
         # An uncorrelated NOT IN is one lookup table for the whole query; incidents of other
@@ -158,19 +155,51 @@ def incident_conditions(
     for key, values in (where or {}).items():
         for value in values:
             if key in _ROLES:
-                conditions.append(_has_entity(key, value))
+                conditions.append(_incidents.c.id.in_(_with_entity(key, value)))
             elif key in _LABEL_ATTRIBUTES:
                 labels = effective_labels(_LABEL_ATTRIBUTES[key])
                 conditions.append(
                     _incidents.c.id.in_(select(labels.c.incident_pk).where(labels.c.value == value))
                 )
             elif key == "taxonomy":
-                conditions.append(_has_classification(value))
+                conditions.append(_incidents.c.id.in_(_with_classification(value)))
             else:
                 raise QueryError(
                     f"unknown filter {key!r}", hint=f"Filters: {', '.join(WHERE_KEYS)}."
                 )
     return conditions
+
+
+# The filters match as `incidents list` does (entity slug or name, case-insensitively;
+# NAMESPACE:ATTRIBUTE[=VALUE]) but as uncorrelated IN subqueries: the correlated EXISTS of the
+# listing makes SQLite walk the (namespace, attribute, value) index once per incident, which is
+# quadratic on a large store.
+
+
+def _with_entity(role: str, who: str) -> Any:
+    needle = who.lower()
+    return (
+        select(_roles.c.incident_pk)
+        .join(_entities, _entities.c.id == _roles.c.entity_pk)
+        .where(
+            _roles.c.role == role,
+            or_(func.lower(_entities.c.slug) == needle, func.lower(_entities.c.name) == needle),
+        )
+    )
+
+
+def _with_classification(spec: str) -> Any:
+    namespace, sep, rest = spec.partition(":")
+    if not sep or not namespace or not rest:
+        raise QueryError(
+            f"taxonomy filter {spec!r} is not NAMESPACE:ATTRIBUTE[=VALUE]",
+            hint='Example: --where "taxonomy=MIT:Risk Domain=2. Privacy & Security"',
+        )
+    attribute, has_value, value = rest.partition("=")
+    query = select(_class.c.incident_pk).where(
+        _class.c.namespace == namespace, _class.c.attribute == attribute
+    )
+    return query.where(_class.c.value == value) if has_value else query
 
 
 def period_expression(period: str, dialect: str) -> Any:

@@ -156,6 +156,8 @@ def test_bad_parameters_name_the_problem(filled: tuple[Store, Fixture]) -> None:
         store.trends(by="deployer", since=dt.date(2024, 1, 1), until=dt.date(2023, 1, 1))
     with pytest.raises(QueryError, match="'colour=red' is not KEY=VALUE"):
         parse_where(["colour=red"])
+    with pytest.raises(QueryError, match="taxonomy filter 'MIT' is not NAMESPACE:ATTRIBUTE"):
+        store.trends(by="deployer", where={"taxonomy": ["MIT"]})
 
 
 def test_period_labels_fill_gaps() -> None:
