@@ -281,6 +281,8 @@ def trends(
         raise QueryError(f"--since {since} is after --until {until}")
     grouped, ungrouped, label = _grouping(by)
     base = incident_conditions(where, include_private=include_private)
+    if conn.dialect.name == "postgresql":
+        _analytic_settings(conn)
     dated: list[Any] = [_incidents.c.date.is_not(None)]
     if since is not None:
         dated.append(_incidents.c.date >= since)
@@ -315,6 +317,18 @@ def trends(
         snapshot_date=snapshot_date(conn),
         where={k: list(v) for k, v in (where or {}).items()},
     )
+
+
+def _analytic_settings(conn: Connection) -> None:
+    """Plan the trend queries as the whole-table aggregates they are (this transaction only).
+
+    The window functions behind the effective labels leave PostgreSQL's planner guessing one
+    row per subquery, so it picks nested loops that rescan a hundred thousand label rows per
+    incident: 45 s instead of 2 s for a filtered trend on 100,000 incidents. Hash joins and
+    in-memory sorts are right for every query here.
+    """
+    conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
+    conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
 
 
 def _bytewise(column: Any, dialect: str) -> Any:
