@@ -29,6 +29,7 @@ from incidentdb._errors import (
     InvalidInputError,
     MigrationError,
     NotFoundError,
+    QueryError,
     RegistryError,
     ReplayError,
     SnapshotFormatError,
@@ -52,6 +53,7 @@ from incidentdb._registry import Registry, generators, ingesters
 from incidentdb._runs import CaseRecord, RunRecorder
 from incidentdb._store import Ingester, IngestResult, Store
 from incidentdb._suites import SuiteResult
+from incidentdb._trends import Trends
 from incidentdb._writer import IngestWriter
 
 __version__ = "0.1.0"
@@ -83,6 +85,7 @@ __all__ = [
     "NotFoundError",
     "Progress",
     "Provenance",
+    "QueryError",
     "Registry",
     "RegistryError",
     "ReplayError",
@@ -103,6 +106,7 @@ __all__ = [
     "ToolCall",
     "ToolCallCheck",
     "TranslationRecord",
+    "Trends",
     "__version__",
     "generators",
     "ingesters",

@@ -5,7 +5,8 @@ each into a message with a hint and a non-zero exit code. The tree::
 
     IncidentDBError
     ├── StoreError                  the database cannot be opened, migrated or queried
-    │   └── MigrationError          the schema is not at the revision this version needs
+    │   ├── MigrationError          the schema is not at the revision this version needs
+    │   └── QueryError              a query's parameters are invalid (dimension, period, filter)
     ├── NotFoundError               an incident, report or other record does not exist
     ├── RegistryError               no plug-in of that name (lists the names that exist)
     ├── InvalidInputError           a company incident breaks the schema (names every field)
@@ -37,6 +38,7 @@ __all__ = [
     "LabelError",
     "MigrationError",
     "NotFoundError",
+    "QueryError",
     "RegistryError",
     "ReplayError",
     "SnapshotFormatError",
@@ -195,3 +197,7 @@ class DocumentFormatError(IngestError):
         lines = "\n".join(f"  {file}: {field}: {message}" for file, field, message in problems)
         super().__init__(f"{len(files)} invalid document(s):\n{lines}")
         self.problems = problems
+
+
+class QueryError(StoreError):
+    """A query's parameters are invalid (an unknown dimension, period or filter)."""

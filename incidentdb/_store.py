@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from sqlalchemy import (
     Engine,
@@ -49,6 +49,9 @@ from incidentdb._reports import company_incidents, fill_report, incident_facts
 from incidentdb._search import search_rows
 from incidentdb._suites import SuiteResult
 from incidentdb._writer import IngestWriter
+
+if TYPE_CHECKING:
+    from incidentdb._trends import Trends
 
 __all__ = ["IngestResult", "Ingester", "Store"]
 
@@ -865,6 +868,68 @@ class Store:
         """Company incidents with their Art. 73 deadline, the most urgent first."""
         with self.engine.connect() as conn:
             return company_incidents(conn, as_of=as_of or dt.date.today(), limit=limit)
+
+    # -- trends and exports (logic in _trends.py and _export.py) --------------------------------
+
+    def trends(
+        self,
+        *,
+        by: str,
+        period: str = "year",
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        where: dict[str, list[str]] | None = None,
+        include_private: bool = False,
+    ) -> Trends:
+        """Incidents per period and group, counted in the database.
+
+        Args:
+            by: ``failure_mode``, ``technique``, ``deployer``, ``developer``, ``harmed`` or
+                ``taxonomy:NAMESPACE:ATTRIBUTE``.
+            period: ``month`` (``2024-07``), ``quarter`` (``2024-Q3``) or ``year`` (``2024``).
+            since: first day counted; until: last day counted.
+            where: filters that must all hold, e.g. ``{"deployer": ["Acme"], "failure_mode":
+                ["agentic"], "taxonomy": ["MIT:Entity=AI"]}``.
+            include_private: count the organisation's own (``company``) incidents too.
+
+        Returns:
+            A :class:`Trends`; ``pandas.DataFrame(result.rows)`` takes its rows as they are.
+
+        Raises:
+            QueryError: an unknown dimension, period or filter.
+        """
+        from incidentdb._trends import trends
+
+        with self.engine.connect() as conn:
+            return trends(
+                conn,
+                by=by,
+                period=period,
+                since=since,
+                until=until,
+                where=where,
+                include_private=include_private,
+            )
+
+    def export_incidents(
+        self,
+        out: BinaryIO,
+        fmt: str,
+        *,
+        include_private: bool = False,
+        progress: Progress = SILENT,
+    ) -> int:
+        """Write every incident with its labels and entities to `out` as csv, jsonl or parquet.
+
+        Streamed in batches, so memory stays bounded whatever the store's size. Returns the
+        number of incidents written.
+        """
+        from incidentdb._export import export_incidents
+
+        with self.engine.connect() as conn:
+            return export_incidents(
+                conn, out, fmt, include_private=include_private, progress=progress
+            )
 
 
 # Tables an ingest writes; PostgreSQL gets fresh statistics on them after one.

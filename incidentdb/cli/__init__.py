@@ -13,6 +13,7 @@ from incidentdb.cli.demo import demo
 from incidentdb.cli.eval import eval_group
 from incidentdb.cli.export import export
 from incidentdb.cli.export_avid import export_avid
+from incidentdb.cli.export_incidents import export_incidents
 from incidentdb.cli.export_suite import export_suite
 from incidentdb.cli.feeds import feeds, ingest_feeds
 from incidentdb.cli.generate import generate
@@ -26,6 +27,7 @@ from incidentdb.cli.runs import runs
 from incidentdb.cli.search import search
 from incidentdb.cli.stats import stats
 from incidentdb.cli.taxonomy import taxonomy
+from incidentdb.cli.trends import trends
 
 __all__ = ["cli", "main"]
 
@@ -84,12 +86,14 @@ for command in (
     replay,
     runs,
     report,
+    trends,
 ):
     cli.add_command(command)
 ingest.add_command(ingest_feeds)
 incidents.add_command(merge_incidents)
 export.add_command(export_suite)
 export.add_command(export_avid)
+export.add_command(export_incidents)
 
 
 def main() -> None:
