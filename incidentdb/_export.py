@@ -13,7 +13,7 @@ failure_modes, techniques, classified``
 ``failure_modes`` and ``techniques`` are the effective labels (:mod:`incidentdb._labels`);
 ``classified`` tells an incident a classifier or a person looked at (even if it found nothing)
 from one never classified. Lists are JSON arrays in JSON lines, ``list<string>`` in Parquet and
-``; ``-joined in CSV.
+``; ``-joined in CSV (RFC 4180: CRLF line ends, quoted fields).
 """
 
 from __future__ import annotations
@@ -207,7 +207,9 @@ def export_incidents(
 
 def _write_csv(rows: Iterator[dict[str, Any]], out: BinaryIO, progress: Progress) -> int:
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    writer = csv.writer(text, lineterminator="\n")
+    # RFC 4180 line ends: with "\n" alone the csv module leaves a lone "\r" in a title unquoted,
+    # and readers split the row there.
+    writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     n = 0
     for row in rows:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import uuid
 import warnings
 from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from trends_support import (
     SNAPSHOT,
     Fixture,
@@ -314,3 +317,83 @@ def test_export_rejects_an_unknown_format(filled: tuple[Store, Fixture]) -> None
     store, _ = filled
     with pytest.raises(QueryError, match="unknown export format 'xlsx'"):
         store.export_incidents(io.BytesIO(), "xlsx")
+
+
+_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40
+)
+_NAMES = st.lists(
+    st.text(st.characters(whitelist_categories=("L", "N", "Zs")), min_size=1, max_size=12)
+    .map(str.strip)
+    .filter(bool),
+    max_size=3,
+    unique=True,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    incidents=st.lists(
+        st.tuples(_TEXT, st.none() | _TEXT, st.none() | st.dates(dt.date(1990, 1, 1)), _NAMES),
+        max_size=6,
+    )
+)
+def test_export_round_trips_any_text(tmp_path: Path, incidents: list[tuple]) -> None:
+    """Titles with quotes, commas, newlines and any script come back as they went in."""
+    from sqlalchemy import insert
+
+    from incidentdb._models import Entity, Incident, IncidentEntity, table_of
+
+    db = tmp_path / f"rt-{uuid.uuid4().hex}.sqlite"
+    names = sorted({n for *_, deployers in incidents for n in deployers})
+    with Store(f"sqlite:///{db}") as store:
+        with store.engine.begin() as conn:
+            if incidents:
+                conn.execute(
+                    insert(table_of(Incident)),
+                    [
+                        {"id": i, "incident_id": i, "title": t, "description": d, "date": day}
+                        for i, (t, d, day, _) in enumerate(incidents, 1)
+                    ],
+                )
+            if names:
+                conn.execute(
+                    insert(table_of(Entity)),
+                    [{"id": i, "slug": f"e{i}", "name": n} for i, n in enumerate(names, 1)],
+                )
+            links = [
+                {
+                    "incident_pk": i,
+                    "entity_pk": names.index(n) + 1,
+                    "role": "deployer",
+                    "position": p,
+                }
+                for i, (*_, deployers) in enumerate(incidents, 1)
+                for p, n in enumerate(deployers)
+            ]
+            if links:
+                conn.execute(insert(table_of(IncidentEntity)), links)
+        outputs = {}
+        for fmt in ("csv", "jsonl", "parquet"):
+            out = io.BytesIO()
+            assert store.export_incidents(out, fmt) == len(incidents)
+            outputs[fmt] = out.getvalue()
+    want = [
+        {"title": t, "description": d, "date": day, "deployers": deployers}
+        for t, d, day, deployers in incidents
+    ]
+    table = pq.read_table(io.BytesIO(outputs["parquet"])).to_pylist()
+    assert [{k: r[k] for k in ("title", "description", "date", "deployers")} for r in table] == want
+    lines = [json.loads(x) for x in outputs["jsonl"].decode("utf-8").split("\n") if x]
+    assert [{k: r[k] for k in ("title", "description", "date", "deployers")} for r in lines] == [
+        {**w, "date": w["date"].isoformat() if w["date"] else None} for w in want
+    ]
+    import csv
+
+    rows = list(csv.DictReader(io.StringIO(outputs["csv"].decode("utf-8"), newline="")))
+    assert [(r["title"], r["description"], r["date"], r["deployers"]) for r in rows] == [
+        (t, d or "", day.isoformat() if day else "", "; ".join(deployers))
+        for t, d, day, deployers in incidents
+    ]
