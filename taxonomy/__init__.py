@@ -8,17 +8,9 @@
 ['adversarial.prompt_injection.indirect']
 """
 
-from taxonomy._classify import (
-    ClassifyResult,
-    classify,
-    import_labels,
-    label_incident,
-    read_label_file,
-)
-from taxonomy._default import build_default, default_cache_path, default_classifier, load_examples
-from taxonomy._evaluate import evaluate, train
-from taxonomy._model import FailureModeClassifier, Tag, Tagging, load_classifier
-from taxonomy._rules import RuleHit, RuleMatcher
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from taxonomy._taxonomy import (
     SCHEMES,
     CrosswalkEntry,
@@ -27,6 +19,56 @@ from taxonomy._taxonomy import (
     Taxonomy,
     load_taxonomy,
 )
+
+if TYPE_CHECKING:
+    from taxonomy._classify import (
+        ClassifyResult,
+        classify,
+        import_labels,
+        label_incident,
+        read_label_file,
+    )
+    from taxonomy._default import (
+        build_default,
+        default_cache_path,
+        default_classifier,
+        load_examples,
+    )
+    from taxonomy._evaluate import evaluate, train
+    from taxonomy._model import FailureModeClassifier, Tag, Tagging, load_classifier
+    from taxonomy._rules import RuleHit, RuleMatcher
+
+# The classifiers pull in spaCy and scikit-learn (seconds to import); the taxonomy itself does
+# not. They load on first use, so `incidentdb taxonomy show` and every other command start fast.
+_LAZY = {
+    "ClassifyResult": "_classify",
+    "classify": "_classify",
+    "import_labels": "_classify",
+    "label_incident": "_classify",
+    "read_label_file": "_classify",
+    "build_default": "_default",
+    "default_cache_path": "_default",
+    "default_classifier": "_default",
+    "load_examples": "_default",
+    "evaluate": "_evaluate",
+    "train": "_evaluate",
+    "FailureModeClassifier": "_model",
+    "Tag": "_model",
+    "Tagging": "_model",
+    "load_classifier": "_model",
+    "RuleHit": "_rules",
+    "RuleMatcher": "_rules",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'taxonomy' has no attribute {name!r}")
+    value = getattr(import_module(f"taxonomy.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "SCHEMES",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -200,3 +202,15 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert sorted(p.name for p in exports.iterdir()) == harnesses
     for harness in harnesses:
         assert any(f.stat().st_size > 0 for f in (exports / harness).iterdir()), harness
+
+
+def test_the_cli_starts_without_the_heavy_libraries() -> None:
+    # spaCy, scikit-learn, pandas and matplotlib take seconds to import; only the commands
+    # that use them may load them.
+    code = (
+        "import sys, incidentdb.cli; "
+        "print(sorted(m for m in ('spacy', 'sklearn', 'pandas', 'matplotlib', 'pyarrow', 'httpx') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "[]\n"
