@@ -46,7 +46,7 @@ from incidentdb._feeds import (
     claim_unscored,
     count_unscored,
     entity_names,
-    finish_poll,
+    finish_polls,
     group_candidates,
     insert_entries,
     known_entry_urls,
@@ -327,23 +327,25 @@ class RssIngester:
         )
         with store.engine.begin() as conn:
             new = Counter(insert_entries(conn, rows))
-            out = []
             for feed, record, _, _ in group:
                 record.entries_new = new[feed.pk]
                 record.entries_duplicate = (
                     record.entries_seen - record.entries_new - record.entries_skipped
                 )
-                out.append(
-                    finish_poll(
-                        conn,
-                        run_id,
-                        self.worker_id,
+            out = finish_polls(
+                conn,
+                run_id,
+                self.worker_id,
+                [
+                    (
                         record,
-                        failures=feed.consecutive_failures,
-                        interval=self.interval,
-                        update_validators=record.outcome in ("ok", "bozo", "not_modified"),
+                        feed.consecutive_failures,
+                        record.outcome in ("ok", "bozo", "not_modified"),
                     )
-                )
+                    for feed, record, _, _ in group
+                ],
+                interval=self.interval,
+            )
         return out
 
     async def _fulltexts(
