@@ -269,7 +269,12 @@ class RssIngester:
         client: httpx.AsyncClient,
         totals: _Totals,
     ) -> None:
-        record, entries = await asyncio.to_thread(_parse, feed, result)
+        if result.outcome == PollOutcome.OK and result.content is not None:
+            record, entries = await asyncio.to_thread(_parse, feed, result)
+        else:
+            # Nothing to parse (a 304, an error): no thread hop, which would cost more than
+            # the whole of the rest of a 304's handling.
+            record, entries = _parse(feed, result)
         rows: list[dict[str, Any]] = []
         if entries:
             known = await asyncio.to_thread(_known_urls, store, [e.url for e in entries if e.url])

@@ -507,3 +507,66 @@ def test_a_feed_removed_while_polled_is_recorded_without_it(
             )
         (poll,) = store.feed_polls(run_id)
         assert (poll["feed"], poll["outcome"]) == (None, "not_modified")
+
+
+def test_finish_polls_writes_what_finish_poll_writes_one_by_one(
+    db_url: str, feed_server: FeedServer
+) -> None:
+    from incidentdb._feeds import PollRecord, finish_poll, finish_polls
+
+    def records(pks: list[int], urls: list[str]) -> list[PollRecord]:
+        return [
+            PollRecord(feed_pk=pks[0], url=urls[0], outcome="not_modified", etag='"e1"'),
+            PollRecord(feed_pk=pks[1], url=urls[1], outcome="http_error", http_status=500),
+            PollRecord(feed_pk=pks[2], url=urls[2], outcome="ok", entries_seen=3),
+            PollRecord(
+                feed_pk=pks[3], url=urls[3], outcome="ok", new_url=feed_server.url("/moved")
+            ),
+        ]
+
+    def state(store: Store, pks: list[int]) -> list[tuple[Any, ...]]:
+        feeds = {f["id"]: f for f in store.list_feeds()}
+        return [
+            (
+                # The two runs' feeds differ only by this part of their URLs.
+                feeds[pk]["url"].replace("bTrue", "b").replace("bFalse", "b")
+                if pk in feeds
+                else None,
+                feeds[pk]["state"] if pk in feeds else None,
+            )
+            for pk in pks
+        ]
+
+    results = []
+    for batched in (False, True):
+        with Store(db_url) as store:
+            for f in store.list_feeds():
+                store.remove_feed(str(f["id"]))
+            added = store.add_feeds(
+                [(feed_server.url(f"/gen/b{batched}?n={i}"), None, False) for i in range(5)]
+            )
+            pks, urls = [a["id"] for a in added], [a["url"] for a in added]
+            run_id = store._start_run("rss.v1", "feeds")
+            store.remove_feed(str(pks[4]))
+            recs = [*records(pks, urls), PollRecord(pks[4], urls[4], outcome="not_modified")]
+            flags = [
+                (r, 2 if r.outcome == "http_error" else 0, r.outcome != "http_error") for r in recs
+            ]
+            with store.engine.begin() as conn:
+                if batched:
+                    notes = finish_polls(conn, run_id, "w", flags)
+                else:
+                    notes = [
+                        finish_poll(conn, run_id, "w", r, failures=f, update_validators=u)
+                        for r, f, u in flags
+                    ]
+            polls = [
+                (p["feed"] is None, p["outcome"], p["status"])
+                for p in sorted(store.feed_polls(run_id), key=lambda p: p["url"])
+            ]
+            results.append((notes, state(store, pks), polls))
+    assert results[0] == results[1]
+    notes, states, polls = results[1]
+    assert notes == [[], [], [], [], []]
+    assert states[3][0] == feed_server.url("/moved") and states[4] == (None, None)
+    assert polls[-1][0] is True and sum(1 for p in polls if p[0]) == 1
