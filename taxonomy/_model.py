@@ -99,6 +99,10 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         threshold_range: thresholds are chosen within this range (guards against extremes
             on tiny label counts).
         random_state: seed for the threshold folds.
+        prior: a fitted classifier whose per-label log-odds become features (stacking);
+            it must never have seen the texts this one learns from, e.g. the shipped
+            default when learning from a user's labels.
+        prior_weight: scale of the prior's features against the TF-IDF ones.
     """
 
     def __init__(
@@ -113,6 +117,8 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         calibration_folds: int = 3,
         threshold_range: tuple[float, float] = (0.2, 0.7),
         random_state: int = 0,
+        prior: FailureModeClassifier | None = None,
+        prior_weight: float = 1.0,
     ) -> None:
         self.name = name
         self.labels = labels
@@ -124,6 +130,8 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         self.calibration_folds = calibration_folds
         self.threshold_range = threshold_range
         self.random_state = random_state
+        self.prior = prior
+        self.prior_weight = prior_weight
 
     # -- fitting --------------------------------------------------------------------------
 
@@ -159,7 +167,7 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
             if self.char_ngrams is not None
             else None
         )
-        hits = _matcher().find_many(texts)
+        hits = list(_matcher().find_many(texts))
         rule_rows = [_rule_vector(h) for h in hits]
         blocks = [self.word_vectorizer_.fit_transform(texts)]
         names = [self.word_vectorizer_.get_feature_names_out()]
@@ -168,6 +176,9 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
             names.append(np.array(["~" + n for n in self.char_vectorizer_.get_feature_names_out()]))
         blocks.append(sp.csr_matrix(np.array(rule_rows) * self.rule_weight))
         names.append(np.array(_RULE_FEATURE_NAMES))
+        if self.prior is not None:
+            blocks.append(self._prior_block(texts, hits))
+            names.append(np.array([f"prior:{m}" for m in self.prior.labels_]))
         features = sp.hstack(blocks, format="csr")
         self.feature_names_ = np.concatenate(names)
         self.estimators_: list[Any] = []
@@ -180,7 +191,10 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
             self.coef_[j] = coef
             self.thresholds_[j] = threshold
         self.n_features_in_ = 1
-        self.fingerprint_ = _fingerprint(texts, Y, self.get_params())
+        params = self.get_params(deep=False)
+        # The prior's own identity, not its repr (which omits what it learnt).
+        params["prior"] = None if self.prior is None else self.prior.version_
+        self.fingerprint_ = _fingerprint(texts, Y, params)
         self.trained_at_ = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         return self
 
@@ -254,7 +268,21 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
             blocks.append(self.char_vectorizer_.transform(texts))
         rules = np.array([_rule_vector(h) for h in hits]).reshape(len(texts), -1)
         blocks.append(sp.csr_matrix(rules * self.rule_weight))
+        if self.prior is not None:
+            blocks.append(self._prior_block(texts, hits))
         return sp.hstack(blocks, format="csr")
+
+    def _prior_block(self, texts: list[str], hits: Sequence[list[RuleHit]]) -> sp.csr_matrix:
+        """The prior classifier's log-odds of each of its labels, as features.
+
+        The prior must never have seen the texts this model learns from (the shipped
+        default never sees a user's labels), or its confident answers on them would teach
+        this model to trust it more than it deserves on new text.
+        """
+        assert self.prior is not None
+        proba = self.prior._proba(self.prior._features(texts, list(hits)))
+        clipped = np.clip(proba, 0.01, 0.99)
+        return sp.csr_matrix(np.log(clipped / (1 - clipped)) * self.prior_weight)
 
     def _proba(self, features: sp.csr_matrix) -> np.ndarray:
         return np.column_stack([e.predict_proba(features)[:, 1] for e in self.estimators_])
