@@ -177,19 +177,23 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         blocks.append(sp.csr_matrix(np.array(rule_rows) * self.rule_weight))
         names.append(np.array(_RULE_FEATURE_NAMES))
         if self.prior is not None:
-            blocks.append(self._prior_block(texts, hits))
+            blocks.append(self._prior_block(texts, hits, training=True))
             names.append(np.array([f"prior:{m}" for m in self.prior.labels_]))
         features = sp.hstack(blocks, format="csr")
         self.feature_names_ = np.concatenate(names)
         self.estimators_: list[Any] = []
         self.coef_ = np.zeros((len(self.labels_), features.shape[1]))
         self.thresholds_ = np.full(len(self.labels_), 0.5)
+        oof = np.zeros((len(texts), len(self.labels_)))
         for j in range(len(self.labels_)):
             target = Y[:, j]
-            estimator, coef, threshold = self._fit_one(features, target, weights)
+            estimator, coef, threshold, oof[:, j] = self._fit_one(features, target, weights)
             self.estimators_.append(estimator)
             self.coef_[j] = coef
             self.thresholds_[j] = threshold
+        # Out-of-fold probabilities of the training texts: a model stacking this one as its
+        # prior gets these for them rather than the in-sample (over-confident) ones.
+        self.oof_proba_ = {_text_key(t): oof[i] for i, t in enumerate(texts)}
         self.n_features_in_ = 1
         params = self.get_params(deep=False)
         # The prior's own identity, not its repr (which omits what it learnt).
@@ -215,8 +219,9 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_one(
         self, features: sp.csr_matrix, target: np.ndarray, weights: np.ndarray
-    ) -> tuple[Any, np.ndarray, float]:
-        """A calibrated model of one label, its coefficients and its threshold.
+    ) -> tuple[Any, np.ndarray, float, np.ndarray]:
+        """A calibrated model of one label, its coefficients, its threshold and the
+        out-of-fold probabilities of the training texts.
 
         Platt scaling is fitted on out-of-fold decision values (as scikit-learn's
         ``CalibratedClassifierCV(ensemble=False)`` does), and the same out-of-fold
@@ -225,11 +230,13 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         positives = int(target.sum())
         negatives = len(target) - positives
         if positives == 0 or negatives == 0:
-            return _Constant(float(positives > 0)), np.zeros(features.shape[1]), 0.5
+            constant = _Constant(float(positives > 0))
+            return constant, np.zeros(features.shape[1]), 0.5, np.full(len(target), constant.p)
         folds = min(self.calibration_folds, positives, negatives)
         model = self._base().fit(features, target, sample_weight=weights)
         if folds < 2:
-            return _Calibrated(model, None), model.coef_[0], 0.5
+            calibrated = _Calibrated(model, None)
+            return calibrated, model.coef_[0], 0.5, calibrated.predict_proba(features)[:, 1]
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         decision = cross_val_predict(
             self._base(),
@@ -244,7 +251,7 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         )
         oof = platt.predict_proba(decision.reshape(-1, 1))[:, 1]
         threshold = self._choose_threshold(oof, target, weights)
-        return _Calibrated(model, platt), model.coef_[0], threshold
+        return _Calibrated(model, platt), model.coef_[0], threshold, oof
 
     def _choose_threshold(self, oof: np.ndarray, target: np.ndarray, weights: np.ndarray) -> float:
         """The threshold maximising (weighted) F1 on out-of-fold probabilities, within
@@ -272,7 +279,9 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
             blocks.append(self._prior_block(texts, hits))
         return sp.hstack(blocks, format="csr")
 
-    def _prior_block(self, texts: list[str], hits: Sequence[list[RuleHit]]) -> sp.csr_matrix:
+    def _prior_block(
+        self, texts: list[str], hits: Sequence[list[RuleHit]], *, training: bool = False
+    ) -> sp.csr_matrix:
         """The prior classifier's log-odds of each of its labels, as features.
 
         The prior must never have seen the texts this model learns from (the shipped
@@ -281,6 +290,12 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         """
         assert self.prior is not None
         proba = self.prior._proba(self.prior._features(texts, list(hits)))
+        if training:
+            # Texts the prior learnt from (the shipped examples): its out-of-fold answers.
+            seen = getattr(self.prior, "oof_proba_", {})
+            for i, text in enumerate(texts):
+                if (row := seen.get(_text_key(text))) is not None:
+                    proba[i] = row
         clipped = np.clip(proba, 0.01, 0.99)
         return sp.csr_matrix(np.log(clipped / (1 - clipped)) * self.prior_weight)
 
@@ -491,6 +506,11 @@ def _matcher() -> RuleMatcher:
     if _MATCHER is None:
         _MATCHER = RuleMatcher()
     return _MATCHER
+
+
+def _text_key(text: str) -> str:
+    # A stable digest: Python's str hash changes from one process to the next.
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def _fingerprint(texts: list[str], Y: np.ndarray, params: dict[str, Any]) -> str:
