@@ -196,8 +196,13 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         self.oof_proba_ = {_text_key(t): oof[i] for i, t in enumerate(texts)}
         self.n_features_in_ = 1
         params = self.get_params(deep=False)
-        # The prior's own identity, not its repr (which omits what it learnt).
-        params["prior"] = None if self.prior is None else self.prior.version_
+        if self.prior is None:
+            # Without a prior, the version a model had before priors existed: the shipped
+            # default keeps its version, so re-classifying adds no duplicate tags.
+            del params["prior"], params["prior_weight"]
+        else:
+            # The prior's own identity, not its repr (which omits what it learnt).
+            params["prior"] = self.prior.version_
         self.fingerprint_ = _fingerprint(texts, Y, params)
         self.trained_at_ = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         return self
