@@ -99,6 +99,10 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         threshold_range: thresholds are chosen within this range (guards against extremes
             on tiny label counts).
         random_state: seed for the threshold folds.
+        prior: a fitted classifier whose per-label log-odds become features (stacking);
+            it must never have seen the texts this one learns from, e.g. the shipped
+            default when learning from a user's labels.
+        prior_weight: scale of the prior's features against the TF-IDF ones.
     """
 
     def __init__(
@@ -113,6 +117,8 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         calibration_folds: int = 3,
         threshold_range: tuple[float, float] = (0.2, 0.7),
         random_state: int = 0,
+        prior: FailureModeClassifier | None = None,
+        prior_weight: float = 1.0,
     ) -> None:
         self.name = name
         self.labels = labels
@@ -124,6 +130,8 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         self.calibration_folds = calibration_folds
         self.threshold_range = threshold_range
         self.random_state = random_state
+        self.prior = prior
+        self.prior_weight = prior_weight
 
     # -- fitting --------------------------------------------------------------------------
 
@@ -159,7 +167,7 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
             if self.char_ngrams is not None
             else None
         )
-        hits = _matcher().find_many(texts)
+        hits = list(_matcher().find_many(texts))
         rule_rows = [_rule_vector(h) for h in hits]
         blocks = [self.word_vectorizer_.fit_transform(texts)]
         names = [self.word_vectorizer_.get_feature_names_out()]
@@ -168,19 +176,34 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
             names.append(np.array(["~" + n for n in self.char_vectorizer_.get_feature_names_out()]))
         blocks.append(sp.csr_matrix(np.array(rule_rows) * self.rule_weight))
         names.append(np.array(_RULE_FEATURE_NAMES))
+        if self.prior is not None:
+            blocks.append(self._prior_block(texts, hits, training=True))
+            names.append(np.array([f"prior:{m}" for m in self.prior.labels_]))
         features = sp.hstack(blocks, format="csr")
         self.feature_names_ = np.concatenate(names)
         self.estimators_: list[Any] = []
         self.coef_ = np.zeros((len(self.labels_), features.shape[1]))
         self.thresholds_ = np.full(len(self.labels_), 0.5)
+        oof = np.zeros((len(texts), len(self.labels_)))
         for j in range(len(self.labels_)):
             target = Y[:, j]
-            estimator, coef, threshold = self._fit_one(features, target, weights)
+            estimator, coef, threshold, oof[:, j] = self._fit_one(features, target, weights)
             self.estimators_.append(estimator)
             self.coef_[j] = coef
             self.thresholds_[j] = threshold
+        # Out-of-fold probabilities of the training texts: a model stacking this one as its
+        # prior gets these for them rather than the in-sample (over-confident) ones.
+        self.oof_proba_ = {_text_key(t): oof[i] for i, t in enumerate(texts)}
         self.n_features_in_ = 1
-        self.fingerprint_ = _fingerprint(texts, Y, self.get_params())
+        params = self.get_params(deep=False)
+        if self.prior is None:
+            # Without a prior, the version a model had before priors existed: the shipped
+            # default keeps its version, so re-classifying adds no duplicate tags.
+            del params["prior"], params["prior_weight"]
+        else:
+            # The prior's own identity, not its repr (which omits what it learnt).
+            params["prior"] = self.prior.version_
+        self.fingerprint_ = _fingerprint(texts, Y, params)
         self.trained_at_ = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         return self
 
@@ -201,8 +224,9 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_one(
         self, features: sp.csr_matrix, target: np.ndarray, weights: np.ndarray
-    ) -> tuple[Any, np.ndarray, float]:
-        """A calibrated model of one label, its coefficients and its threshold.
+    ) -> tuple[Any, np.ndarray, float, np.ndarray]:
+        """A calibrated model of one label, its coefficients, its threshold and the
+        out-of-fold probabilities of the training texts.
 
         Platt scaling is fitted on out-of-fold decision values (as scikit-learn's
         ``CalibratedClassifierCV(ensemble=False)`` does), and the same out-of-fold
@@ -211,11 +235,13 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         positives = int(target.sum())
         negatives = len(target) - positives
         if positives == 0 or negatives == 0:
-            return _Constant(float(positives > 0)), np.zeros(features.shape[1]), 0.5
+            constant = _Constant(float(positives > 0))
+            return constant, np.zeros(features.shape[1]), 0.5, np.full(len(target), constant.p)
         folds = min(self.calibration_folds, positives, negatives)
         model = self._base().fit(features, target, sample_weight=weights)
         if folds < 2:
-            return _Calibrated(model, None), model.coef_[0], 0.5
+            calibrated = _Calibrated(model, None)
+            return calibrated, model.coef_[0], 0.5, calibrated.predict_proba(features)[:, 1]
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         decision = cross_val_predict(
             self._base(),
@@ -230,7 +256,7 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         )
         oof = platt.predict_proba(decision.reshape(-1, 1))[:, 1]
         threshold = self._choose_threshold(oof, target, weights)
-        return _Calibrated(model, platt), model.coef_[0], threshold
+        return _Calibrated(model, platt), model.coef_[0], threshold, oof
 
     def _choose_threshold(self, oof: np.ndarray, target: np.ndarray, weights: np.ndarray) -> float:
         """The threshold maximising (weighted) F1 on out-of-fold probabilities, within
@@ -254,7 +280,29 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
             blocks.append(self.char_vectorizer_.transform(texts))
         rules = np.array([_rule_vector(h) for h in hits]).reshape(len(texts), -1)
         blocks.append(sp.csr_matrix(rules * self.rule_weight))
+        if self.prior is not None:
+            blocks.append(self._prior_block(texts, hits))
         return sp.hstack(blocks, format="csr")
+
+    def _prior_block(
+        self, texts: list[str], hits: Sequence[list[RuleHit]], *, training: bool = False
+    ) -> sp.csr_matrix:
+        """The prior classifier's log-odds of each of its labels, as features.
+
+        The prior must never have seen the texts this model learns from (the shipped
+        default never sees a user's labels), or its confident answers on them would teach
+        this model to trust it more than it deserves on new text.
+        """
+        assert self.prior is not None
+        proba = self.prior._proba(self.prior._features(texts, list(hits)))
+        if training:
+            # Texts the prior learnt from (the shipped examples): its out-of-fold answers.
+            seen = getattr(self.prior, "oof_proba_", {})
+            for i, text in enumerate(texts):
+                if (row := seen.get(_text_key(text))) is not None:
+                    proba[i] = row
+        clipped = np.clip(proba, 0.01, 0.99)
+        return sp.csr_matrix(np.log(clipped / (1 - clipped)) * self.prior_weight)
 
     def _proba(self, features: sp.csr_matrix) -> np.ndarray:
         return np.column_stack([e.predict_proba(features)[:, 1] for e in self.estimators_])
@@ -463,6 +511,11 @@ def _matcher() -> RuleMatcher:
     if _MATCHER is None:
         _MATCHER = RuleMatcher()
     return _MATCHER
+
+
+def _text_key(text: str) -> str:
+    # A stable digest: Python's str hash changes from one process to the next.
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def _fingerprint(texts: list[str], Y: np.ndarray, params: dict[str, Any]) -> str:

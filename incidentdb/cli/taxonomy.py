@@ -95,12 +95,22 @@ def build_default(app: AppContext, out: Path | None) -> None:
     show_default=True,
     help="Also train on the shipped examples (helps modes with few labelled incidents).",
 )
+@click.option(
+    "--prior/--no-prior",
+    default=True,
+    show_default=True,
+    help="Stack the shipped default's per-label log-odds beside the text features.",
+)
 @pass_app
-def train(app: AppContext, labels_path: Path, out: Path, name: str, examples: bool) -> None:
+def train(
+    app: AppContext, labels_path: Path, out: Path, name: str, examples: bool, prior: bool
+) -> None:
     """Train a classifier on your labels and save it with a version stamp (use with --model)."""
     from taxonomy import train as run_train
 
-    classifier = run_train(app.store(), labels_path, name=name, with_examples=examples, out=out)
+    classifier = run_train(
+        app.store(), labels_path, name=name, with_examples=examples, with_prior=prior, out=out
+    )
     app.info(f"{classifier.name} {classifier.version_} saved to {out}")
     click.echo(str(out))
 
@@ -140,6 +150,12 @@ def train(app: AppContext, labels_path: Path, out: Path, name: str, examples: bo
     show_default=True,
     help="Cross-validated models also train on the shipped examples.",
 )
+@click.option(
+    "--prior/--no-prior",
+    default=True,
+    show_default=True,
+    help="Cross-validated models stack the shipped default's log-odds as features.",
+)
 @format_option
 @pass_app
 def eval_(
@@ -150,6 +166,7 @@ def eval_(
     bootstrap: int,
     seed: int,
     examples: bool,
+    prior: bool,
     fmt: str,
 ) -> None:
     """Precision, recall, F1, support and macro-F1 of a classifier against your labels."""
@@ -164,6 +181,7 @@ def eval_(
         bootstrap=bootstrap,
         seed=seed,
         with_examples=examples,
+        with_prior=prior,
         progress=app.progress(),
     )
     if fmt == "json":

@@ -229,3 +229,19 @@ def test_train_saves_a_model_that_classify_uses(
         run(sqlite_store_url, "classify", "--all", "--model", str(out), "--format", "json")
     )
     assert {r["what"]: r["count"] for r in summary}["classified"] == 18
+
+
+def test_train_stacks_the_default_unless_told_not_to(
+    sqlite_store_url: str, labels_file: Path, tmp_path: Path
+) -> None:
+    from taxonomy import default_classifier
+
+    stacked, plain = tmp_path / "stacked.model", tmp_path / "plain.model"
+    for out, flag in ((stacked, "--prior"), (plain, "--no-prior")):
+        args = ("--labels", str(labels_file), "--out", str(out), "--no-examples", flag)
+        assert run(sqlite_store_url, "taxonomy", "train", *args) == f"{out}\n"
+    with_prior, without = load_classifier(stacked), load_classifier(plain)
+    assert with_prior.prior.version_ == default_classifier().version_
+    assert list(with_prior.feature_names_[-5:]) == [f"prior:{m}" for m in with_prior.labels_]
+    assert without.prior is None
+    assert not any(str(n).startswith("prior:") for n in without.feature_names_)

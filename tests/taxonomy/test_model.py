@@ -11,7 +11,7 @@ import pytest
 from incidentdb import IncidentDBError
 from incidentdb._errors import ClassifierError
 from taxonomy import FailureModeClassifier, load_classifier
-from taxonomy._model import FORMAT_VERSION
+from taxonomy._model import FORMAT_VERSION, _matcher, _text_key
 
 
 def test_fit_follows_sklearn_conventions(texts_and_labels: tuple[list, list]) -> None:
@@ -128,3 +128,39 @@ def test_a_label_without_positives_is_never_predicted() -> None:
     texts = ["Scammers used a deepfake.", "A robot injured a worker.", "Fraudsters cloned a voice."]
     model = FailureModeClassifier(calibration_folds=2).fit(texts, [["misuse"], [], ["misuse"]])
     assert model.predict(["A chatbot was jailbroken."])[0].tolist()[:4] == [0, 0, 0, 0]
+
+
+def test_a_prior_stacks_its_log_odds_as_features(
+    small_classifier: FailureModeClassifier, texts_and_labels: tuple[list, list]
+) -> None:
+    texts, labels = texts_and_labels
+    stacked = FailureModeClassifier(
+        name="s", calibration_folds=2, prior=small_classifier, prior_weight=0.5
+    ).fit(texts, labels)
+    assert list(stacked.feature_names_[-5:]) == [f"prior:{m}" for m in stacked.labels_]
+    plain = FailureModeClassifier(name="s", calibration_folds=2).fit(texts, labels)
+    assert stacked.version_ != plain.version_  # the prior is part of the identity
+    new = ["Scammers used a deepfake voice clone of a CEO to steal money."]
+    hits = list(_matcher().find_many(new))
+    features = stacked._features(new, hits)
+    proba = small_classifier.predict_proba(new)[0]
+    expected = 0.5 * np.log(np.clip(proba, 0.01, 0.99) / (1 - np.clip(proba, 0.01, 0.99)))
+    assert features[0, -5:].toarray()[0] == pytest.approx(expected)
+    assert stacked.predict_proba(new).shape == (1, 5)
+
+
+def test_a_prior_gives_out_of_fold_answers_for_texts_it_learnt_from(
+    small_classifier: FailureModeClassifier, texts_and_labels: tuple[list, list]
+) -> None:
+    texts, _ = texts_and_labels
+    assert len(small_classifier.oof_proba_) == len(set(texts))
+    stacked = FailureModeClassifier(prior=small_classifier, prior_weight=1.0)
+    hits: list[list] = [[] for _ in texts]
+    training = stacked._prior_block(texts, hits, training=True).toarray()
+    predicting = stacked._prior_block(texts, hits).toarray()
+    oof = np.clip(np.array([small_classifier.oof_proba_[_text_key(t)] for t in texts]), 0.01, 0.99)
+    assert training == pytest.approx(np.log(oof / (1 - oof)))
+    # In-sample answers are more confident than out-of-fold ones: the reason for the swap.
+    assert not np.allclose(training, predicting)
+    unseen = stacked._prior_block(["An unrelated text."], [[]], training=True).toarray()
+    assert unseen == pytest.approx(stacked._prior_block(["An unrelated text."], [[]]).toarray())
