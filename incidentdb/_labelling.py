@@ -20,6 +20,7 @@ from incidentdb._labels import (
     MODE_ATTRIBUTE,
     TECHNIQUE_ATTRIBUTE,
     effective_labels,
+    refresh_current_labels,
 )
 from incidentdb._models import (
     Classification,
@@ -227,6 +228,7 @@ def write_model_tags(
                 )
     if rows:
         conn.execute(insert(_class), rows)
+        refresh_current_labels(conn, tags_by_incident)
     return len(rows)
 
 
@@ -290,6 +292,7 @@ def record_decisions(
         )
     if rows:
         conn.execute(insert(_class), rows)
+        refresh_current_labels(conn, {r["incident_pk"] for r in rows})
     return {
         "recorded": len(rows),
         "unchanged": unchanged,
