@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, select
+from sqlalchemy import Connection, insert, select
 
 from incidentdb._errors import NotFoundError
 from incidentdb._labels import (
@@ -355,8 +355,5 @@ def has_failure_mode(incident_pk_column: Any, mode: str) -> Any:
     """A condition: the incident's effective labels include `mode` (a mode or technique id)."""
     attribute = TECHNIQUE_ATTRIBUTE if "." in mode else MODE_ATTRIBUTE
     labels = effective_labels(attribute)
-    return exists(
-        select(1)
-        .select_from(labels)
-        .where(and_(labels.c.incident_pk == incident_pk_column, labels.c.value == mode))
-    )
+    # Uncorrelated IN: evaluated once, where a correlated EXISTS probes once per incident.
+    return incident_pk_column.in_(select(labels.c.incident_pk).where(labels.c.value == mode))
