@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import delete, insert, select
 
 from incidentdb import Store
 from incidentdb._labelling import HumanDecision, ModelTag
 from incidentdb._labels import _computed_labels, refresh_current_labels
-from incidentdb._models import Incident, table_of
+from incidentdb._models import Classification, Incident, table_of
 from incidentdb._models_curlabels import CurrentLabel
 
 _current = table_of(CurrentLabel)
+T0 = dt.datetime(2026, 1, 1)
 
 
 def _rows(store: Store) -> list[tuple[object, ...]]:
@@ -102,3 +105,63 @@ def test_unchanged_decisions_write_nothing(db_url: str) -> None:
     assert store.record_label_decisions(decision, "ed")["recorded"] == 0
     assert _rows(store) == [(1, "mode", "misuse", "human", 1.0)]
     store.close()
+
+
+def test_migration_backfills_from_existing_rows(db_url: str) -> None:
+    import importlib
+
+    revision = importlib.import_module("incidentdb.migrations.versions.0006_current_labels")
+    store = Store(db_url, migrate=False)
+    try:
+        store.upgrade(revision.down_revision)
+        with store.engine.begin() as conn:
+            conn.execute(
+                insert(table_of(Incident)),
+                [{"id": i, "incident_id": i, "title": f"t{i}"} for i in (1, 2)],
+            )
+            base = {"namespace": "failure_modes", "value_index": 0, "author": None}
+            conn.execute(
+                insert(table_of(Classification)),
+                [
+                    base
+                    | {
+                        "incident_pk": 1,
+                        "attribute": "mode",
+                        "value": "misuse",
+                        "source_kind": "model",
+                        "model_name": "fm",
+                        "model_version": "1",
+                        "confidence": 0.9,
+                        "created_at": T0,
+                    },
+                    base
+                    | {
+                        "incident_pk": 1,
+                        "attribute": "mode",
+                        "value": "agentic",
+                        "source_kind": "model",
+                        "model_name": "fm",
+                        "model_version": "2",
+                        "confidence": 0.6,
+                        "created_at": T0 + dt.timedelta(days=1),
+                    },
+                    base
+                    | {
+                        "incident_pk": 2,
+                        "attribute": "technique",
+                        "value": "a.b",
+                        "source_kind": "human",
+                        "model_name": None,
+                        "model_version": None,
+                        "confidence": 1.0,
+                        "created_at": T0,
+                    },
+                ],
+            )
+        store.upgrade(revision.revision)
+        assert _rows(store) == sorted(
+            [(1, "mode", "agentic", "model", 0.6), (2, "technique", "a.b", "human", 1.0)],
+            key=repr,
+        )
+    finally:
+        store.close()
