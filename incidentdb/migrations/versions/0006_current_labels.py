@@ -57,6 +57,9 @@ def upgrade() -> None:
     from incidentdb._labels import refresh_current_labels
 
     refresh_current_labels(op.get_bind())
+    # Without statistics SQLite's planner ignores the new index's selectivity: on 100,000
+    # incidents a failure-mode trend took 480 ms of CPU before ANALYZE and 325 ms after.
+    op.execute("ANALYZE current_labels")
 
 
 def downgrade() -> None:
