@@ -37,6 +37,7 @@ from sqlalchemy import insert, select
 
 from generators import HARNESSES, export_suite, generate_suite
 from incidentdb import Store
+from incidentdb._labels import refresh_current_labels
 from incidentdb._models import Classification, Incident, table_of
 
 DEFAULT_DATA = (
@@ -90,6 +91,7 @@ def synthetic_labels(store: Store) -> int:
                 )
     with store.engine.begin() as conn:
         conn.execute(insert(table_of(Classification)), rows)
+        refresh_current_labels(conn)
     return len(pks)
 
 

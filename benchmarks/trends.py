@@ -98,7 +98,7 @@ def add_labels(url: str, seed: int) -> dict[str, Any]:
     from sqlalchemy import func, insert, select
 
     from incidentdb import Store
-    from incidentdb._labels import LABEL_NAMESPACE
+    from incidentdb._labels import LABEL_NAMESPACE, refresh_current_labels
     from incidentdb._models import Classification, Incident, table_of
     from taxonomy import load_taxonomy
 
@@ -177,9 +177,11 @@ def add_labels(url: str, seed: int) -> dict[str, Any]:
             if batch:
                 conn.execute(insert(class_t), batch)
                 written += len(batch)
+            refresh_current_labels(conn)
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             postgres = store.dialect == "postgresql"
-            conn.exec_driver_sql("ANALYZE classifications" if postgres else "ANALYZE")
+            for table in ("classifications", "current_labels") if postgres else ("",):
+                conn.exec_driver_sql(f"ANALYZE {table}".strip())
         return {"labels_written": written, "seconds": time.perf_counter() - started}
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, select
+from sqlalchemy import Connection, insert, select
 
 from incidentdb._errors import NotFoundError
 from incidentdb._labels import (
@@ -20,6 +20,7 @@ from incidentdb._labels import (
     MODE_ATTRIBUTE,
     TECHNIQUE_ATTRIBUTE,
     effective_labels,
+    refresh_current_labels,
 )
 from incidentdb._models import (
     Classification,
@@ -227,6 +228,7 @@ def write_model_tags(
                 )
     if rows:
         conn.execute(insert(_class), rows)
+        refresh_current_labels(conn, tags_by_incident)
     return len(rows)
 
 
@@ -290,6 +292,7 @@ def record_decisions(
         )
     if rows:
         conn.execute(insert(_class), rows)
+        refresh_current_labels(conn, {r["incident_pk"] for r in rows})
     return {
         "recorded": len(rows),
         "unchanged": unchanged,
@@ -352,8 +355,5 @@ def has_failure_mode(incident_pk_column: Any, mode: str) -> Any:
     """A condition: the incident's effective labels include `mode` (a mode or technique id)."""
     attribute = TECHNIQUE_ATTRIBUTE if "." in mode else MODE_ATTRIBUTE
     labels = effective_labels(attribute)
-    return exists(
-        select(1)
-        .select_from(labels)
-        .where(and_(labels.c.incident_pk == incident_pk_column, labels.c.value == mode))
-    )
+    # Uncorrelated IN: evaluated once, where a correlated EXISTS probes once per incident.
+    return incident_pk_column.in_(select(labels.c.incident_pk).where(labels.c.value == mode))

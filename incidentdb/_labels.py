@@ -12,18 +12,27 @@ node id as the value:
   label applies, 0.0 that it does not (a removal). The newest decision for a label wins.
 
 The effective labels of an incident are the human decisions where they exist and, for every other
-label, the tags of the newest classifier run on that incident. Both queries below are plain SQL
-(window functions), so trends and listings aggregate them in the database on SQLite and
-PostgreSQL alike.
+label, the tags of the newest classifier run on that incident. They are computed with window
+functions (plain SQL on SQLite and PostgreSQL alike) and materialised in `current_labels`, which
+:func:`effective_labels` and :func:`classified_incidents` read: recomputing them over every
+classification row cost most of a trends query on a large store.
+
+Whoever writes failure-mode rows into `classifications` must call
+:func:`refresh_current_labels` for those incidents in the same transaction; the library's writers
+(classifier runs, human decisions and label import, duplicate merges) do. Deleting an incident
+deletes its rows by ON DELETE CASCADE.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, select, union_all
+from sqlalchemy import String, and_, delete, exists, func, insert, literal, null, select, union_all
+from sqlalchemy.engine import Connection
 
 from incidentdb._models import Classification, table_of
+from incidentdb._models_curlabels import CurrentLabel
 from incidentdb._records import SourceKind
 
 __all__ = [
@@ -32,6 +41,7 @@ __all__ = [
     "TECHNIQUE_ATTRIBUTE",
     "classified_incidents",
     "effective_labels",
+    "refresh_current_labels",
 ]
 
 LABEL_NAMESPACE = "failure_modes"
@@ -39,9 +49,17 @@ MODE_ATTRIBUTE = "mode"
 TECHNIQUE_ATTRIBUTE = "technique"
 
 _class = table_of(Classification)
+_current = table_of(CurrentLabel)
+# Incidents per refresh statement: each appears in a few IN lists, well under SQLite's limit of
+# bound parameters, and the window functions only see these incidents' rows.
+_REFRESH_BATCH = 500
 
 
-def _latest_human(attribute: str) -> Any:
+def _only(pks: list[int] | None) -> list[Any]:
+    return [] if pks is None else [_class.c.incident_pk.in_(pks)]
+
+
+def _latest_human(attribute: str, pks: list[int] | None) -> Any:
     ranked = (
         select(
             _class.c.incident_pk,
@@ -59,6 +77,7 @@ def _latest_human(attribute: str) -> Any:
             _class.c.attribute == attribute,
             _class.c.source_kind == SourceKind.HUMAN.value,
             _class.c.value.is_not(None),
+            *_only(pks),
         )
         .subquery("ranked_human")
     )
@@ -69,7 +88,7 @@ def _latest_human(attribute: str) -> Any:
     )
 
 
-def _current_model_tags(attribute: str) -> Any:
+def _current_model_tags(attribute: str, pks: list[int] | None) -> Any:
     ranked = (
         select(
             _class.c.incident_pk,
@@ -86,6 +105,7 @@ def _current_model_tags(attribute: str) -> Any:
             _class.c.namespace == LABEL_NAMESPACE,
             _class.c.attribute == attribute,
             _class.c.source_kind == SourceKind.MODEL.value,
+            *_only(pks),
         )
         .subquery("ranked_model")
     )
@@ -105,19 +125,20 @@ def _current_model_tags(attribute: str) -> Any:
             _class.c.attribute == attribute,
             _class.c.source_kind == SourceKind.MODEL.value,
             _class.c.value.is_not(None),
+            *_only(pks),
         )
         .subquery("model_tags")
     )
 
 
-def effective_labels(attribute: str = MODE_ATTRIBUTE) -> Any:
-    """A subquery of the labels queries believe: `incident_pk, value, source_kind, confidence`.
+def _computed_labels(attribute: str, pks: list[int] | None) -> Any:
+    """The effective labels computed from the classification rows (of `pks`, or all).
 
     One row per incident and label that applies: the newest human decision where a person
     decided on that label, else the tag of the newest classifier run on the incident.
     """
-    human = _latest_human(attribute)
-    model = _current_model_tags(attribute)
+    human = _latest_human(attribute, pks)
+    model = _current_model_tags(attribute, pks)
     human_yes = select(
         human.c.incident_pk,
         human.c.value,
@@ -136,18 +157,98 @@ def effective_labels(attribute: str = MODE_ATTRIBUTE) -> Any:
             .where(human.c.incident_pk == model.c.incident_pk, human.c.value == model.c.value)
         )
     )
-    return union_all(human_yes, model_unless_decided).subquery("effective_labels")
+    both = union_all(human_yes, model_unless_decided).subquery("computed")
+    # Grouped because one classifier version run twice on an incident leaves two rows per tag.
+    return (
+        select(both.c.incident_pk, both.c.value, both.c.source_kind, func.max(both.c.confidence))
+        .group_by(both.c.incident_pk, both.c.value, both.c.source_kind)
+        .subquery("computed_labels")
+    )
+
+
+def _fill(conn: Connection, pks: list[int] | None) -> None:
+    columns = ["incident_pk", "attribute", "value", "source_kind", "confidence"]
+    for attribute in (MODE_ATTRIBUTE, TECHNIQUE_ATTRIBUTE):
+        name = literal(attribute, String)
+        computed = _computed_labels(attribute, pks)
+        conn.execute(
+            insert(_current).from_select(
+                columns,
+                select(
+                    computed.c.incident_pk,
+                    name,
+                    computed.c.value,
+                    computed.c.source_kind,
+                    computed.c.max,
+                ),
+            )
+        )
+        # Classified incidents without a label get one NULL-value row, so that "classified" is
+        # a lookup here as well; its source is "model" when a classifier ran, else "human".
+        labelled = select(_current.c.incident_pk).where(_current.c.attribute == attribute)
+        if pks is not None:
+            labelled = labelled.where(_current.c.incident_pk.in_(pks))
+        conn.execute(
+            insert(_current).from_select(
+                columns,
+                select(
+                    _class.c.incident_pk,
+                    name,
+                    null(),
+                    func.max(_class.c.source_kind),
+                    null(),
+                )
+                .where(
+                    _class.c.namespace == LABEL_NAMESPACE,
+                    _class.c.attribute == attribute,
+                    _class.c.source_kind.in_((SourceKind.HUMAN.value, SourceKind.MODEL.value)),
+                    _class.c.incident_pk.not_in(labelled),
+                    *_only(pks),
+                )
+                .group_by(_class.c.incident_pk),
+            )
+        )
+
+
+def refresh_current_labels(conn: Connection, incident_pks: Iterable[int] | None = None) -> None:
+    """Recompute `current_labels` of `incident_pks` (of every incident when None).
+
+    Call it in the transaction that wrote failure-mode rows to `classifications` (raw SQL
+    writers included), with the incidents written: set-based, one DELETE and a few
+    INSERT … SELECT per batch of incidents.
+    """
+    if incident_pks is None:
+        conn.execute(delete(_current))
+        _fill(conn, None)
+        return
+    pks = sorted(set(incident_pks))
+    for start in range(0, len(pks), _REFRESH_BATCH):
+        batch = pks[start : start + _REFRESH_BATCH]
+        conn.execute(delete(_current).where(_current.c.incident_pk.in_(batch)))
+        _fill(conn, batch)
+
+
+def effective_labels(attribute: str = MODE_ATTRIBUTE) -> Any:
+    """A subquery of the labels queries believe: `incident_pk, value, source_kind, confidence`.
+
+    One row per incident and label that applies: the newest human decision where a person
+    decided on that label, else the tag of the newest classifier run on the incident (read
+    from `current_labels`).
+    """
+    return (
+        select(
+            _current.c.incident_pk, _current.c.value, _current.c.source_kind, _current.c.confidence
+        )
+        .where(_current.c.attribute == attribute, _current.c.value.is_not(None))
+        .subquery("effective_labels")
+    )
 
 
 def classified_incidents(attribute: str = MODE_ATTRIBUTE) -> Any:
     """A subquery of `incident_pk`s that a classifier or a person has labelled (even as "none")."""
     return (
-        select(_class.c.incident_pk)
-        .where(
-            _class.c.namespace == LABEL_NAMESPACE,
-            _class.c.attribute == attribute,
-            _class.c.source_kind.in_((SourceKind.HUMAN.value, SourceKind.MODEL.value)),
-        )
+        select(_current.c.incident_pk)
+        .where(_current.c.attribute == attribute)
         .distinct()
         .subquery("classified_incidents")
     )

@@ -336,6 +336,7 @@ __all__ = [
 # Imported last so that every table is in Base.metadata wherever the models are loaded (alembic).
 from incidentdb import (  # noqa: E402, F401
     _models_compliance,
+    _models_curlabels,
     _models_generators,
     _models_replay,
 )

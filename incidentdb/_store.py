@@ -12,11 +12,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from sqlalchemy import (
     Engine,
     distinct,
-    exists,
     extract,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -25,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from incidentdb import _company, _engine, _feeds, _labelling, _review, _runs, _suites
 from incidentdb._cases import TestCase
 from incidentdb._company import CompanyIncident
-from incidentdb._errors import IncidentDBError, IngestError, NotFoundError, StoreError
+from incidentdb._errors import IncidentDBError, IngestError, NotFoundError
+from incidentdb._filters import parse_taxonomy_spec, with_classification, with_entity
 from incidentdb._models import (
     COUNTED_TABLES,
     Classification,
@@ -324,9 +323,12 @@ class Store:
             conditions.append(incidents_t.c.date <= until)
         for role, who in (("deployer", deployer), ("developer", developer), ("harmed", harmed)):
             if who:
-                conditions.append(_has_entity(role, who))
+                conditions.append(incidents_t.c.id.in_(with_entity(role, who)))
         for spec in taxonomy or []:
-            conditions.append(_has_classification(spec))
+            parsed = parse_taxonomy_spec(
+                spec, example='Example: --taxonomy "MIT:Risk Domain=2. Privacy & Security"'
+            )
+            conditions.append(incidents_t.c.id.in_(with_classification(*parsed)))
         if failure_mode:
             conditions.append(_labelling.has_failure_mode(incidents_t.c.id, failure_mode))
         report_count = (
@@ -941,34 +943,3 @@ _WRITTEN_TABLES = (
 )
 # On PostgreSQL an ingest that added this many rows is followed by VACUUM (ANALYZE).
 VACUUM_AFTER_ROWS = 10_000
-
-
-def _has_entity(role: str, who: str) -> Any:
-    needle = who.lower()
-    return exists(
-        select(1)
-        .select_from(roles_t.join(entities_t, entities_t.c.id == roles_t.c.entity_pk))
-        .where(
-            roles_t.c.incident_pk == incidents_t.c.id,
-            roles_t.c.role == role,
-            or_(func.lower(entities_t.c.slug) == needle, func.lower(entities_t.c.name) == needle),
-        )
-    )
-
-
-def _has_classification(spec: str) -> Any:
-    namespace, sep, rest = spec.partition(":")
-    if not sep or not namespace or not rest:
-        raise StoreError(
-            f"taxonomy filter {spec!r} is not NAMESPACE:ATTRIBUTE[=VALUE]",
-            hint='Example: --taxonomy "MIT:Risk Domain=2. Privacy & Security"',
-        )
-    attribute, has_value, value = rest.partition("=")
-    conditions = [
-        class_t.c.incident_pk == incidents_t.c.id,
-        class_t.c.namespace == namespace,
-        class_t.c.attribute == attribute,
-    ]
-    if has_value:
-        conditions.append(class_t.c.value == value)
-    return exists(select(1).select_from(class_t).where(*conditions))

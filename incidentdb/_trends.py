@@ -28,6 +28,7 @@ from sqlalchemy import Integer, Text, and_, case, cast, distinct, func, or_, sel
 from sqlalchemy.engine import Connection
 
 from incidentdb._errors import QueryError
+from incidentdb._filters import parse_taxonomy_spec, with_classification, with_entity
 from incidentdb._labels import (
     MODE_ATTRIBUTE,
     TECHNIQUE_ATTRIBUTE,
@@ -155,51 +156,24 @@ def incident_conditions(
     for key, values in (where or {}).items():
         for value in values:
             if key in _ROLES:
-                conditions.append(_incidents.c.id.in_(_with_entity(key, value)))
+                conditions.append(_incidents.c.id.in_(with_entity(key, value)))
             elif key in _LABEL_ATTRIBUTES:
                 labels = effective_labels(_LABEL_ATTRIBUTES[key])
                 conditions.append(
                     _incidents.c.id.in_(select(labels.c.incident_pk).where(labels.c.value == value))
                 )
             elif key == "taxonomy":
-                conditions.append(_incidents.c.id.in_(_with_classification(value)))
+                parsed = parse_taxonomy_spec(
+                    value,
+                    QueryError,
+                    'Example: --where "taxonomy=MIT:Risk Domain=2. Privacy & Security"',
+                )
+                conditions.append(_incidents.c.id.in_(with_classification(*parsed)))
             else:
                 raise QueryError(
                     f"unknown filter {key!r}", hint=f"Filters: {', '.join(WHERE_KEYS)}."
                 )
     return conditions
-
-
-# The filters match as `incidents list` does (entity slug or name, case-insensitively;
-# NAMESPACE:ATTRIBUTE[=VALUE]) but as uncorrelated IN subqueries: the correlated EXISTS of the
-# listing makes SQLite walk the (namespace, attribute, value) index once per incident, which is
-# quadratic on a large store.
-
-
-def _with_entity(role: str, who: str) -> Any:
-    needle = who.lower()
-    return (
-        select(_roles.c.incident_pk)
-        .join(_entities, _entities.c.id == _roles.c.entity_pk)
-        .where(
-            _roles.c.role == role,
-            or_(func.lower(_entities.c.slug) == needle, func.lower(_entities.c.name) == needle),
-        )
-    )
-
-
-def _with_classification(spec: str) -> Any:
-    namespace, sep, rest = spec.partition(":")
-    if not sep or not namespace or not rest:
-        raise QueryError(
-            f"taxonomy filter {spec!r} is not NAMESPACE:ATTRIBUTE[=VALUE]",
-            hint='Example: --where "taxonomy=MIT:Risk Domain=2. Privacy & Security"',
-        )
-    attribute, has_value, value = rest.partition("=")
-    query = select(_class.c.incident_pk).where(
-        _class.c.namespace == namespace, _class.c.attribute == attribute
-    )
-    return query.where(_class.c.value == value) if has_value else query
 
 
 def period_expression(period: str, dialect: str) -> Any:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 
+from incidentdb._labels import refresh_current_labels
 from incidentdb._models import (
     Classification,
     Duplicate,
@@ -413,6 +414,8 @@ class IngestWriter:
         else:
             self._move_children(dup, target)
             self.conn.execute(delete(incidents_t).where(incidents_t.c.id == dup))
+            # The duplicate's failure-mode labels moved to the canonical incident.
+            refresh_current_labels(self.conn, [target])
         self.counts["incidents"]["merged"] += 1
 
     def _move_children(self, source_pk: int, target_pk: int) -> None:

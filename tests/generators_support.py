@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 from generators._source import IncidentContext
 from incidentdb import Store
 from incidentdb._data import bundled_data
+from incidentdb._labels import refresh_current_labels
 from incidentdb._models import Classification, Incident, table_of
 
 # Failure-mode labels for incidents of the bundled sample snapshot, as a classifier writes them.
@@ -57,6 +58,7 @@ def make_labelled_store(url: str) -> Store:
     with store.engine.begin() as conn:
         pks = dict(conn.execute(select(incidents.c.incident_id, incidents.c.id)).all())
         conn.execute(insert(table_of(Classification)), label_rows(pks))
+        refresh_current_labels(conn)
     return store
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert
 
 from incidentdb import Store
+from incidentdb._labels import refresh_current_labels
 from incidentdb._models import (
     Classification,
     Duplicate,
@@ -172,6 +173,7 @@ def write_fixture(store: Store, fixture: Fixture) -> None:
         )
         conn.execute(insert(table_of(IncidentEntity)), role_rows)
         conn.execute(insert(table_of(Classification)), class_rows)
+        refresh_current_labels(conn)
         merged = [i for i in fixture.incidents if i.merged_away]
         conn.execute(
             insert(table_of(Duplicate)),

@@ -7,6 +7,7 @@ from sqlalchemy import insert, select
 
 from generators import generate_suite
 from incidentdb import NotFoundError, Store, StoreError
+from incidentdb._labels import refresh_current_labels
 from incidentdb._models import Classification, Incident, table_of
 
 
@@ -66,6 +67,8 @@ def test_labels_come_from_the_effective_label_query(labelled_store: Store) -> No
                 }
             ],
         )
+        # Raw SQL writers refresh the materialised labels themselves.
+        refresh_current_labels(conn, [pk])
     assert generate_suite(labelled_store, "x", incident_ids=[17]).by_kind == {"agentic": 4}
 
 

@@ -12,6 +12,7 @@ from incidentdb._labels import (
     MODE_ATTRIBUTE,
     classified_incidents,
     effective_labels,
+    refresh_current_labels,
 )
 from incidentdb._models import Classification, Incident, table_of
 
@@ -61,6 +62,8 @@ def test_effective_labels_prefer_human_decisions_and_the_newest_model(db_url: st
                 _row(5, "misuse", "human", 0, confidence=0.0, author="ed"),
             ],
         )
+        # Raw SQL writers must refresh the materialised labels themselves.
+        refresh_current_labels(conn)
     labels = effective_labels()
     with store.engine.connect() as conn:
         got = sorted(
