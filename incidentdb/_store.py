@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
@@ -166,29 +166,23 @@ class Store:
         plugin = ingesters.get(ingester)(**options)
         started = time.perf_counter()
         run_id = self._start_run(ingester, source)
-        try:
-            with plugin.open(source, progress) as opened, self.engine.begin() as conn:
-                writer = IngestWriter(conn, progress)
-                plugin.load(opened, writer, progress)
-                if writer.changed and self.dialect == "postgresql":
-                    # Fresh planner statistics, so that the first queries after a bulk load
-                    # use the indexes (a sample, so it is quick even on a million rows).
-                    progress.stage("analyzing")
-                    conn.exec_driver_sql(f"ANALYZE {', '.join(_WRITTEN_TABLES)}")
-        except IncidentDBError as exc:
-            self._finish_run(run_id, "failed", {}, str(exc))
-            raise
-        except KeyboardInterrupt:
-            self._finish_run(run_id, "interrupted", {}, "interrupted by the user")
-            raise
-        except Exception as exc:
-            self._finish_run(run_id, "failed", {}, f"{type(exc).__name__}: {exc}")
-            raise IngestError(
-                f"{ingester} failed on {source}: {type(exc).__name__}: {exc}",
-                hint="Nothing was written. Please report this with the source if it persists.",
-            ) from exc
-        finally:
-            progress.done()
+        with (
+            self._recording_failures(
+                run_id,
+                f"{ingester} failed on {source}",
+                "Nothing was written. Please report this with the source if it persists.",
+                progress,
+            ),
+            plugin.open(source, progress) as opened,
+            self.engine.begin() as conn,
+        ):
+            writer = IngestWriter(conn, progress)
+            plugin.load(opened, writer, progress)
+            if writer.changed and self.dialect == "postgresql":
+                # Fresh planner statistics, so that the first queries after a bulk load
+                # use the indexes (a sample, so it is quick even on a million rows).
+                progress.stage("analyzing")
+                conn.exec_driver_sql(f"ANALYZE {', '.join(_WRITTEN_TABLES)}")
         if self.dialect == "postgresql" and writer.rows_added() >= VACUUM_AFTER_ROWS:
             self._vacuum(progress)
         outcome = "succeeded" if writer.changed else "unchanged"
@@ -205,6 +199,29 @@ class Store:
             notes=list(writer.notes),
             seconds=time.perf_counter() - started,
         )
+
+    @contextmanager
+    def _recording_failures(
+        self, run_id: int, what: str, hint: str, progress: Progress
+    ) -> Iterator[None]:
+        """Record run `run_id` as failed or interrupted when the block raises, then re-raise.
+
+        A library error passes through as it is; anything else becomes an `IngestError` that
+        starts with `what` and carries `hint`.
+        """
+        try:
+            yield
+        except IncidentDBError as exc:
+            self._finish_run(run_id, "failed", {}, str(exc))
+            raise
+        except KeyboardInterrupt:
+            self._finish_run(run_id, "interrupted", {}, "interrupted by the user")
+            raise
+        except Exception as exc:
+            self._finish_run(run_id, "failed", {}, f"{type(exc).__name__}: {exc}")
+            raise IngestError(f"{what}: {type(exc).__name__}: {exc}", hint=hint) from exc
+        finally:
+            progress.done()
 
     def _vacuum(self, progress: Progress) -> None:
         """VACUUM after a bulk load on PostgreSQL, outside any transaction.
@@ -609,22 +626,13 @@ class Store:
         except IntegrityError:
             # Another worker registered the source at the same moment; it exists now.
             run_id = self._start_run("rss.v1", "feeds")
-        try:
+        with self._recording_failures(
+            run_id,
+            "rss.v1 failed",
+            "Feeds already stored stay stored. Please report this if it persists.",
+            progress,
+        ):
             counts, notes = plugin.run(self, run_id, progress)
-        except IncidentDBError as exc:
-            self._finish_run(run_id, "failed", {}, str(exc))
-            raise
-        except KeyboardInterrupt:
-            self._finish_run(run_id, "interrupted", {}, "interrupted by the user")
-            raise
-        except Exception as exc:
-            self._finish_run(run_id, "failed", {}, f"{type(exc).__name__}: {exc}")
-            raise IngestError(
-                f"rss.v1 failed: {type(exc).__name__}: {exc}",
-                hint="Feeds already stored stay stored. Please report this if it persists.",
-            ) from exc
-        finally:
-            progress.done()
         changed = counts["entries"]["added"] or counts["reports"]["added"]
         outcome = "succeeded" if changed else "unchanged"
         self._finish_run(run_id, outcome, counts, None, notes=notes)
