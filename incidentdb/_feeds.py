@@ -58,7 +58,6 @@ __all__ = [
     "count_unscored",
     "entity_names",
     "feed_ref",
-    "finish_poll",
     "finish_polls",
     "group_candidates",
     "insert_entries",
@@ -334,78 +333,6 @@ class PollRecord:
     elapsed: float = 0.0
 
 
-def finish_poll(
-    conn: Connection,
-    run_pk: int,
-    worker: str,
-    record: PollRecord,
-    *,
-    failures: int,
-    interval: dt.timedelta = DEFAULT_INTERVAL,
-    update_validators: bool,
-) -> list[str]:
-    """Update the feed after a poll, release its lease and write the run's record of it.
-
-    Returns notes (a permanent redirect to a URL another feed already has).
-    """
-    now = utc_now()
-    state, failures, due = next_poll(
-        record.outcome, failures, now=now, interval=interval, retry_after=record.retry_after
-    )
-    values: dict[str, Any] = {
-        "state": state,
-        "last_outcome": record.outcome,
-        "last_status": record.http_status,
-        "last_error": record.error,
-        "consecutive_failures": failures,
-        "next_due_at": due,
-        "last_polled_at": now,
-        "lease_owner": None,
-        "lease_expires_at": None,
-        "updated_at": now,
-    }
-    if state == "ok":
-        values["last_success_at"] = now
-    if update_validators:
-        values["etag"] = record.etag
-        values["last_modified"] = record.last_modified
-    notes = []
-    if record.new_url and record.new_url != record.url:
-        taken = conn.execute(select(feeds_t.c.id).where(feeds_t.c.url == record.new_url)).scalar()
-        if taken is None:
-            values["url"] = record.new_url
-        else:
-            notes.append(
-                f"feed {record.feed_pk} moved permanently to {record.new_url}, "
-                f"which is feed {taken}; remove one of them"
-            )
-    updated = conn.execute(
-        update(feeds_t).where(feeds_t.c.id == record.feed_pk).values(**values)
-    ).rowcount
-    conn.execute(
-        insert(polls_t).values(
-            run_pk=run_pk,
-            # None when the feed was removed while it was being polled.
-            feed_pk=record.feed_pk if updated else None,
-            url=record.url,
-            worker_id=worker,
-            polled_at=now,
-            http_status=record.http_status,
-            outcome=record.outcome,
-            error=record.error,
-            entries_seen=record.entries_seen,
-            entries_new=record.entries_new,
-            entries_duplicate=record.entries_duplicate,
-            entries_rejected=0,
-            entries_errors=record.entries_errors,
-            reports_added=0,
-            bytes_downloaded=record.bytes_downloaded,
-            elapsed=record.elapsed,
-        )
-    )
-    return notes
-
-
 def finish_polls(
     conn: Connection,
     run_pk: int,
@@ -414,11 +341,12 @@ def finish_polls(
     *,
     interval: dt.timedelta = DEFAULT_INTERVAL,
 ) -> list[list[str]]:
-    """:func:`finish_poll` for many feeds at once: (record, failures, update_validators) each.
+    """Update feeds after their polls, release their leases and write the run's records of them.
 
-    The same rows as one call per feed, in a few statements (one executemany UPDATE per shape
-    of change, one executemany INSERT of the poll records), so a batch of 304s costs a handful
-    of round trips rather than two per feed. Returns each feed's notes, in order.
+    `polls` holds (record, failures, update_validators) per feed. A few statements do it all
+    (one executemany UPDATE per shape of change, one executemany INSERT of the poll records),
+    so a batch of 304s costs a handful of round trips rather than two per feed. Returns each
+    feed's notes, in order (a permanent redirect to a URL another feed already has).
     """
     now = utc_now()
     notes: list[list[str]] = []
@@ -461,7 +389,7 @@ def finish_polls(
         updates.setdefault(tuple(sorted(values)), []).append(values)
     pks = [record.feed_pk for record, _, _ in polls]
     # Which feeds still exist (one may be removed while it is polled): its record then has
-    # no feed_pk, as finish_poll's rowcount check gives.
+    # no feed_pk.
     present = set(conn.execute(select(feeds_t.c.id).where(feeds_t.c.id.in_(pks))).scalars())
     for rows in updates.values():
         # Sorted by id so concurrent workers lock feed rows in one order.

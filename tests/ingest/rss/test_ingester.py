@@ -490,29 +490,23 @@ def test_fulltext_feeds_fetch_the_article_page(sqlite_url: str, feed_server: Fee
 def test_a_feed_removed_while_polled_is_recorded_without_it(
     sqlite_url: str, feed_server: FeedServer
 ) -> None:
-    from incidentdb._feeds import PollRecord, finish_poll
+    from incidentdb._feeds import PollRecord, finish_polls
 
     with Store(sqlite_url) as store:
         (added,) = store.add_feeds([(feed_server.url("/gen/r?n=1"), None, False)])
         run_id = store._start_run("rss.v1", "feeds")
         store.remove_feed(str(added["id"]))
         with store.engine.begin() as conn:
-            finish_poll(
-                conn,
-                run_id,
-                "w",
-                PollRecord(feed_pk=added["id"], url=added["url"], outcome="not_modified"),
-                failures=0,
-                update_validators=True,
-            )
+            record = PollRecord(feed_pk=added["id"], url=added["url"], outcome="not_modified")
+            finish_polls(conn, run_id, "w", [(record, 0, True)])
         (poll,) = store.feed_polls(run_id)
         assert (poll["feed"], poll["outcome"]) == (None, "not_modified")
 
 
-def test_finish_polls_writes_what_finish_poll_writes_one_by_one(
+def test_finish_polls_writes_the_same_in_one_batch_as_one_feed_at_a_time(
     db_url: str, feed_server: FeedServer
 ) -> None:
-    from incidentdb._feeds import PollRecord, finish_poll, finish_polls
+    from incidentdb._feeds import PollRecord, finish_polls
 
     def records(pks: list[int], urls: list[str]) -> list[PollRecord]:
         return [
@@ -556,10 +550,7 @@ def test_finish_polls_writes_what_finish_poll_writes_one_by_one(
                 if batched:
                     notes = finish_polls(conn, run_id, "w", flags)
                 else:
-                    notes = [
-                        finish_poll(conn, run_id, "w", r, failures=f, update_validators=u)
-                        for r, f, u in flags
-                    ]
+                    notes = [finish_polls(conn, run_id, "w", [flag])[0] for flag in flags]
             polls = [
                 (p["feed"] is None, p["outcome"], p["status"])
                 for p in sorted(store.feed_polls(run_id), key=lambda p: p["url"])
