@@ -13,6 +13,15 @@ from incidentdb.cli._output import echo_json, format_option, output_rows
 from taxonomy import SCHEMES, load_taxonomy
 
 NODE_COLUMNS = ["id", "parent", "name", "summary"]
+
+# `train` and `eval` read the same labels file.
+labels_option = click.option(
+    "--labels",
+    "labels_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='JSONL of {"incident_id": N, "labels": [...]} (AIID ids in the store).',
+)
 CROSSWALK_COLUMNS = ["id", "code", "name", "match", "verified"]
 
 
@@ -74,13 +83,7 @@ def build_default(app: AppContext, out: Path | None) -> None:
 
 
 @taxonomy.command()
-@click.option(
-    "--labels",
-    "labels_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help='JSONL of {"incident_id": N, "labels": [...]} (AIID ids in the store).',
-)
+@labels_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -116,13 +119,7 @@ def train(
 
 
 @taxonomy.command("eval")
-@click.option(
-    "--labels",
-    "labels_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help='JSONL of {"incident_id": N, "labels": [...]} (AIID ids in the store).',
-)
+@labels_option
 @click.option(
     "--model",
     "model_path",
