@@ -7,14 +7,13 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
-
 from incidentdb._errors import MigrationError, StoreError
 
+# SQLAlchemy is imported inside the functions that open a database, so that `incidentdb
+# --version` and `--help`, which read DATABASE_URL_ENV from here, start without it.
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Engine
 
 __all__ = ["DATABASE_URL_ENV", "SCHEMA_HEAD", "default_database_url", "make_engine"]
 
@@ -67,6 +66,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`, creating the SQLite file's folder when needed."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     url = normalise_url(url)
     try:
         parsed = make_url(url)
@@ -124,6 +127,9 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's schema revision; None for a database incidentdb has not migrated."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import OperationalError
+
     try:
         with engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
@@ -155,6 +161,8 @@ def check_models(engine: Engine) -> None:
 
 def ensure_schema(engine: Engine) -> None:
     """Create and migrate a new or older store; refuse one newer than this code."""
+    from sqlalchemy import inspect
+
     current = current_revision(engine)
     if current == SCHEMA_HEAD:
         return

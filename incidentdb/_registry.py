@@ -40,18 +40,24 @@ class Registry(Generic[T]):
 
         return decorate
 
-    def _load_entry_points(self) -> None:
+    def _load_entry_points(self, name: str | None = None) -> None:
+        """Load the entry point called `name`, or every one when `name` is None.
+
+        Loading one imports one plug-in's module: `aiid.v1` need not import the RSS
+        ingester's HTTP client and feed parser.
+        """
         if self._entry_points_loaded:
             return
-        self._entry_points_loaded = True
         for ep in entry_points(group=self.group):
-            if ep.name not in self._items:
+            if ep.name not in self._items and name in (None, ep.name):
                 self._items[ep.name] = ep.load()
+        if name is None:
+            self._entry_points_loaded = True
 
     def get(self, name: str) -> T:
         """The plug-in called `name`; the error lists the names that exist."""
         if name not in self._items:
-            self._load_entry_points()
+            self._load_entry_points(name)
         try:
             return self._items[name]
         except KeyError:

@@ -20,11 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from incidentdb import _company, _engine, _feeds, _labelling, _review, _runs, _suites
-from incidentdb._cases import TestCase
-from incidentdb._company import CompanyIncident
+from incidentdb import _engine
 from incidentdb._errors import IncidentDBError, IngestError, NotFoundError
-from incidentdb._filters import parse_taxonomy_spec, with_classification, with_entity
 from incidentdb._models import (
     COUNTED_TABLES,
     Classification,
@@ -40,16 +37,19 @@ from incidentdb._models import (
     table_of,
     utc_now,
 )
-from incidentdb._models_compliance import ExternalIncident
 from incidentdb._progress import SILENT, Progress
 from incidentdb._records import SourceKind
 from incidentdb._registry import ingesters
-from incidentdb._reports import company_incidents, fill_report, incident_facts
 from incidentdb._search import search_rows
-from incidentdb._suites import SuiteResult
 from incidentdb._writer import IngestWriter
 
+# The feeds, editor review, labels, suites, replay runs and company reports are imported by
+# the methods that use them: an ingest loads none of their modules (about 0.2 s of start-up).
 if TYPE_CHECKING:
+    from incidentdb import _labelling, _runs
+    from incidentdb._cases import TestCase
+    from incidentdb._company import CompanyIncident
+    from incidentdb._suites import SuiteResult
     from incidentdb._trends import Trends
 
 __all__ = ["IngestResult", "Ingester", "Store"]
@@ -64,7 +64,6 @@ runs_t = table_of(IngestRun)
 sources_t = table_of(Source)
 dups_t = table_of(Duplicate)
 imported_t = table_of(ImportedClassification)
-ext_t = table_of(ExternalIncident)
 
 
 class Ingester(Protocol):
@@ -333,6 +332,9 @@ class Store:
         keeps incidents whose effective labels (human decisions over the newest classifier
         run) include that mode or technique id.
         """
+        from incidentdb import _labelling
+        from incidentdb._filters import parse_taxonomy_spec, with_classification, with_entity
+
         conditions = []
         if since is not None:
             conditions.append(incidents_t.c.date >= since)
@@ -397,6 +399,8 @@ class Store:
         Raises:
             NotFoundError: no such incident.
         """
+        from incidentdb import _labelling
+
         canonical = self.resolve_incident_id(incident_id)
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -648,44 +652,64 @@ class Store:
 
     def feed_polls(self, run_id: int) -> list[dict[str, Any]]:
         """What run `run_id` did with each feed: outcome, entries seen/new/duplicate/…, error."""
+        from incidentdb import _feeds
+
         return _feeds.poll_rows(self.engine, run_id)
 
     def add_feeds(self, feeds: list[tuple[str, str | None, bool]]) -> list[dict[str, Any]]:
         """Register feeds given as (url, name, fulltext); known URLs are left alone."""
+        from incidentdb import _feeds
+
         return _feeds.add_feeds(self.engine, feeds)
 
     def list_feeds(self, *, limit: int | None = None) -> list[dict[str, Any]]:
         """Every feed with its state, last outcome and error, and when it is next due."""
+        from incidentdb import _feeds
+
         return _feeds.list_feeds(self.engine, limit=limit)
 
     def remove_feed(self, ref: str) -> dict[str, Any]:
         """Remove the feed with this id or URL; its entries and reports stay."""
+        from incidentdb import _feeds
+
         return _feeds.remove_feed(self.engine, ref)
 
     def review_candidates(
         self, *, status: str = "candidate", limit: int | None = None
     ) -> list[dict[str, Any]]:
         """Incidents opened by feed runs, with the incidents they most resemble."""
+        from incidentdb import _review
+
         return _review.list_candidates(self.engine, status=status, limit=limit)
 
     def incident_reports(self, ref: str) -> list[dict[str, Any]]:
         """The reports of incident `ref` (AIID id or `f12`), with feed entries' scores."""
+        from incidentdb import _review
+
         return _review.incident_reports(self.engine, ref)
 
     def decide_candidate(self, ref: str, action: str, *, author: str) -> dict[str, Any]:
         """Accept or reject (`action`) the feed incident `ref` (e.g. `"f12"`)."""
+        from incidentdb import _review
+
         return _review.decide_candidate(self.engine, ref, action, author)
 
     def merge_incidents(self, into: str, merged: str, *, author: str) -> dict[str, Any]:
         """Merge the feed incident `merged` into `into`, recording the decision."""
+        from incidentdb import _review
+
         return _review.merge_incidents(self.engine, into, merged, author)
 
     def move_report(self, report: str, to: str, *, author: str) -> dict[str, Any]:
         """Move the feed report `report` (e.g. `"r34"`) into incident `to`."""
+        from incidentdb import _review
+
         return _review.move_report(self.engine, report, to, author)
 
     def editor_decisions(self, *, limit: int | None = None) -> list[dict[str, Any]]:
         """Editor decisions, newest first."""
+        from incidentdb import _review
+
         return _review.list_decisions(self.engine, limit=limit)
 
     # -- failure-mode labels (logic in incidentdb/_labelling.py) -------------------------
@@ -698,6 +722,8 @@ class Store:
         batch_size: int = 500,
     ) -> Iterator[list[_labelling.IncidentText]]:
         """Incidents for a classifier to read, in batches (see `_labelling.incident_texts`)."""
+        from incidentdb import _labelling
+
         with self.engine.connect() as conn:
             yield from _labelling.incident_texts(
                 conn, incident_ids=incident_ids, since=since, batch_size=batch_size
@@ -705,6 +731,8 @@ class Store:
 
     def classified_by(self, model_name: str, model_version: str, pks: list[int]) -> set[int]:
         """Which incident pks this classifier version has already labelled."""
+        from incidentdb import _labelling
+
         with self.engine.connect() as conn:
             return _labelling.classified_by(conn, model_name, model_version, pks)
 
@@ -715,6 +743,8 @@ class Store:
         tags_by_incident: dict[int, list[_labelling.ModelTag]],
     ) -> int:
         """Write one classifier run's tags in one transaction; returns rows written."""
+        from incidentdb import _labelling
+
         with self.engine.begin() as conn:
             return _labelling.write_model_tags(conn, model_name, model_version, tags_by_incident)
 
@@ -726,6 +756,8 @@ class Store:
         Raises:
             NotFoundError: an incident is not in the store; nothing is written.
         """
+        from incidentdb import _labelling
+
         with self.engine.begin() as conn:
             return _labelling.record_decisions(conn, decisions, author)
 
@@ -740,18 +772,26 @@ class Store:
         description: str | None = None,
     ) -> SuiteResult:
         """Make suite `name` hold exactly `cases`, in one transaction (idempotent)."""
+        from incidentdb import _suites
+
         return _suites.save_suite(self.engine, name, cases, params=params, description=description)
 
     def suite_cases(self, name: str) -> Iterator[TestCase]:
         """The cases of suite `name` ordered by id. Raises NotFoundError for no such suite."""
+        from incidentdb import _suites
+
         return _suites.iter_suite_cases(self.engine, name)
 
     def get_suite(self, name: str) -> dict[str, Any]:
         """Suite `name`: parameters, dates and case count. Raises NotFoundError."""
+        from incidentdb import _suites
+
         with self.engine.connect() as conn:
             return _suites.suite_row(conn, name)
 
     def list_suites(self) -> list[dict[str, Any]]:
+        from incidentdb import _suites
+
         return _suites.list_suites(self.engine)
 
     # -- replay runs (logic in incidentdb._runs) -----------------------------------------------
@@ -768,6 +808,8 @@ class Store:
     ) -> _runs.RunRecorder:
         """Resume run `resume`, else the newest unfinished run of the same suite, endpoint and
         model (unless `new`), else start one. Raises NotFoundError for a wrong `resume`."""
+        from incidentdb import _runs
+
         return _runs.RunRecorder.open(
             self.engine, suite, endpoint, model, params or {}, resume=resume, new=new
         )
@@ -776,18 +818,26 @@ class Store:
         self, *, suite: str | None = None, limit: int | None = None
     ) -> list[dict[str, Any]]:
         """Replay runs, newest first, with counts and overall attack success rate."""
+        from incidentdb import _runs
+
         return _runs.list_runs(self.engine, suite=suite, limit=limit)
 
     def get_run(self, run_id: int) -> dict[str, Any]:
         """A run with its summary (ASR per failure mode and technique). Raises NotFoundError."""
+        from incidentdb import _runs
+
         return _runs.run_summary(self.engine, run_id)
 
     def run_results(self, run_id: int) -> list[dict[str, Any]]:
         """Every result of a run with transcript and verdicts. Raises NotFoundError."""
+        from incidentdb import _runs
+
         return _runs.run_results(self.engine, run_id)
 
     def diff_runs(self, a: int, b: int) -> list[dict[str, Any]]:
         """Cases that regressed (passed in A, failed in B) or were fixed. Raises NotFoundError."""
+        from incidentdb import _runs
+
         return _runs.diff_runs(self.engine, a, b)
 
     # -- company incidents and reports (logic in _company.py and _reports/) --------------------
@@ -798,6 +848,8 @@ class Store:
         Returns:
             Its id (`C-1`) and `"added"`, `"updated"` or `"unchanged"`.
         """
+        from incidentdb import _company
+
         with self.engine.begin() as conn:
             number, outcome = _company.add_company_incident(conn, record)
         return f"C-{number}", outcome
@@ -808,6 +860,8 @@ class Store:
         Raises:
             NotFoundError: no such company incident.
         """
+        from incidentdb import _company
+
         ref = _company.parse_incident_ref(incident)
         if ref.kind != "company":
             raise NotFoundError(f"{incident} is not a company incident (C-n)")
@@ -830,6 +884,8 @@ class Store:
         `incident` is an AIID number, a company id (`C-1`) or an AVID id; `as_of` (default
         today) dates the report and the deadline status.
         """
+        from incidentdb._reports import fill_report
+
         with self.engine.connect() as conn:
             return fill_report(
                 conn,
@@ -841,6 +897,9 @@ class Store:
 
     def incident_facts(self, incident: str | int) -> dict[str, Any]:
         """The flat facts reports and exports read, for any incident id (see `report`)."""
+        from incidentdb import _company
+        from incidentdb._reports import incident_facts
+
         with self.engine.connect() as conn:
             return incident_facts(conn, _company.parse_incident_ref(incident))
 
@@ -850,6 +909,11 @@ class Store:
         Raises:
             NotFoundError: no such document in this store.
         """
+        from incidentdb import _company
+        from incidentdb._models_compliance import ExternalIncident
+
+        ext_t = table_of(ExternalIncident)
+
         ref = _company.parse_incident_ref(incident)
         if ref.kind != "external":
             raise NotFoundError(f"{incident} is not an imported AVID id")
@@ -876,6 +940,8 @@ class Store:
         self, *, as_of: dt.date | None = None, limit: int | None = None
     ) -> list[dict[str, Any]]:
         """Company incidents with their Art. 73 deadline, the most urgent first."""
+        from incidentdb._reports import company_incidents
+
         with self.engine.connect() as conn:
             return company_incidents(conn, as_of=as_of or dt.date.today(), limit=limit)
 

@@ -2,38 +2,76 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import click
 
-from incidentdb import IncidentDBError, __version__
+from incidentdb import __version__
 from incidentdb._engine import DATABASE_URL_ENV
+from incidentdb._errors import IncidentDBError
 from incidentdb.cli._context import AppContext
-from incidentdb.cli.classify import classify
-from incidentdb.cli.db import db
-from incidentdb.cli.demo import demo
-from incidentdb.cli.eval import eval_group
-from incidentdb.cli.export import export
-from incidentdb.cli.export_avid import export_avid
-from incidentdb.cli.export_incidents import export_incidents
-from incidentdb.cli.export_suite import export_suite
-from incidentdb.cli.feeds import feeds, ingest_feeds
-from incidentdb.cli.generate import generate
-from incidentdb.cli.incidents import incidents
-from incidentdb.cli.ingest import ingest
-from incidentdb.cli.label import label
-from incidentdb.cli.replay import replay
-from incidentdb.cli.report import report
-from incidentdb.cli.review import merge_incidents, reports, review
-from incidentdb.cli.runs import runs
-from incidentdb.cli.search import search
-from incidentdb.cli.stats import stats
-from incidentdb.cli.taxonomy import taxonomy
-from incidentdb.cli.trends import trends
 
 __all__ = ["cli", "main"]
 
 
+# Every command by name, as "module:attribute", and the commands other modules add to a group.
+# A command's module is imported only when that command runs (or `--help` lists them all):
+# `incidentdb ingest aiid` then loads neither the classifier's, the replay runner's nor the
+# reports' code.
+_COMMANDS: dict[str, str] = {
+    "classify": "incidentdb.cli.classify:classify",
+    "db": "incidentdb.cli.db:db",
+    "demo": "incidentdb.cli.demo:demo",
+    "eval": "incidentdb.cli.eval:eval_group",
+    "export": "incidentdb.cli.export:export",
+    "feeds": "incidentdb.cli.feeds:feeds",
+    "generate": "incidentdb.cli.generate:generate",
+    "incidents": "incidentdb.cli.incidents:incidents",
+    "ingest": "incidentdb.cli.ingest:ingest",
+    "label": "incidentdb.cli.label:label",
+    "replay": "incidentdb.cli.replay:replay",
+    "report": "incidentdb.cli.report:report",
+    "reports": "incidentdb.cli.review:reports",
+    "review": "incidentdb.cli.review:review",
+    "runs": "incidentdb.cli.runs:runs",
+    "search": "incidentdb.cli.search:search",
+    "stats": "incidentdb.cli.stats:stats",
+    "taxonomy": "incidentdb.cli.taxonomy:taxonomy",
+    "trends": "incidentdb.cli.trends:trends",
+}
+_SUBCOMMANDS: dict[str, list[str]] = {
+    "ingest": ["incidentdb.cli.feeds:ingest_feeds"],
+    "incidents": ["incidentdb.cli.review:merge_incidents"],
+    "export": [
+        "incidentdb.cli.export_suite:export_suite",
+        "incidentdb.cli.export_avid:export_avid",
+        "incidentdb.cli.export_incidents:export_incidents",
+    ],
+}
+
+
+def _load(spec: str) -> click.Command:
+    module, _, attribute = spec.partition(":")
+    command = getattr(import_module(module), attribute)
+    assert isinstance(command, click.Command), spec
+    return command
+
+
 class _Group(click.Group):
-    """Turns library errors into `Error: …` and `Hint: …` on stderr and exit code 1."""
+    """Loads commands on first use, and turns library errors into `Error: …` and `Hint: …` on
+    stderr and exit code 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            command = _load(_COMMANDS[cmd_name])
+            if isinstance(command, click.Group):
+                for spec in _SUBCOMMANDS.get(cmd_name, []):
+                    command.add_command(_load(spec))
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -65,35 +103,6 @@ def cli(ctx: click.Context, db_url: str | None, quiet: bool) -> None:
     app = AppContext(db_url=db_url, quiet=quiet)
     ctx.obj = app
     ctx.call_on_close(app.close)
-
-
-for command in (
-    db,
-    ingest,
-    incidents,
-    search,
-    stats,
-    demo,
-    taxonomy,
-    export,
-    feeds,
-    review,
-    reports,
-    eval_group,
-    classify,
-    label,
-    generate,
-    replay,
-    runs,
-    report,
-    trends,
-):
-    cli.add_command(command)
-ingest.add_command(ingest_feeds)
-incidents.add_command(merge_incidents)
-export.add_command(export_suite)
-export.add_command(export_avid)
-export.add_command(export_incidents)
 
 
 def main() -> None:

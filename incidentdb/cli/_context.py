@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from incidentdb import SILENT, Store
-from incidentdb import Progress as ProgressProtocol
+from incidentdb._progress import SILENT
+from incidentdb._progress import Progress as ProgressProtocol
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from incidentdb._store import Store
 
 __all__ = ["AppContext", "RichProgress", "pass_app"]
 
@@ -27,6 +22,17 @@ class RichProgress:
     """Draws one rich progress bar per stage on stderr."""
 
     def __init__(self) -> None:
+        # rich is imported here, not at the top: `--quiet` and the JSON output never draw.
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self._bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -69,6 +75,8 @@ class AppContext:
 
     def store(self) -> Store:
         if self._store is None:
+            from incidentdb._store import Store
+
             self._store = Store(self.db_url)
         return self._store
 

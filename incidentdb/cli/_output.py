@@ -7,11 +7,12 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["FORMATS", "format_option", "limit_option", "output_rows", "to_jsonable"]
 
@@ -78,6 +79,8 @@ def output_rows(
         for row in rows:
             writer.writerow([_cell(row.get(c)) for c in cols])
     else:
+        from rich.table import Table  # only tables need rich (a tenth of a second to import)
+
         table = Table(title=title, show_lines=False, header_style="bold")
         for c in cols:
             table.add_column(c, overflow="fold")
@@ -88,6 +91,8 @@ def output_rows(
 
 def console() -> Console:
     # A wide, colourless console when stdout is not a terminal, so output is stable in pipes.
+    from rich.console import Console
+
     if sys.stdout.isatty():
         return Console()
     return Console(file=sys.stdout, width=200, no_color=True, highlight=False)
