@@ -40,6 +40,7 @@ def test_wheel_carries_the_packages_and_the_sample(wheel: Path) -> None:
     for package in ("incidentdb", "ingest", "taxonomy", "generators"):
         assert f"{package}/__init__.py" in names
     assert "incidentdb/migrations/versions/0001_initial_schema.py" in names
+    assert "incidentdb/migrations/sqlite_schema.sql" in names  # how a new SQLite store is made
     assert "incidentdb/_bundled_data/sample/mongodump_full_snapshot/incidents.csv" in names
     assert not any(name.startswith("tests/") for name in names)
 
