@@ -1,0 +1,80 @@
+"""A first import writes classification values without their indexes, then builds them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from incidentdb import IngestError, IngestWriter, Store
+from incidentdb._data import bundled_data
+from incidentdb._models import Classification, table_of
+
+SAMPLE = str(bundled_data("sample", "mongodump_full_snapshot"))
+
+
+def _schema(store: Store) -> list[tuple[object, ...]]:
+    with store.engine.connect() as conn:
+        return list(
+            conn.exec_driver_sql(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master "
+                "WHERE tbl_name = 'classifications' ORDER BY name"
+            ).all()
+        )
+
+
+def _count(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.exec_driver_sql("SELECT count(*) FROM classifications").scalar_one())
+
+
+def test_the_indexes_come_back_as_the_migrations_made_them(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 'a.sqlite'}") as store:
+        before = _schema(store)
+        assert [row[1] for row in before if row[0] == "index"] == [
+            "ix_classifications_incident_ns",
+            "ix_classifications_kind_ns_incident",
+            "ix_classifications_ns_attr_value",
+        ]
+        result = store.ingest("aiid.v1", SAMPLE)
+        assert result.counts["classifications"]["added"] > 0
+        assert _schema(store) == before
+        with store.engine.connect() as conn:
+            plan = " ".join(
+                str(row[-1])
+                for row in conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN SELECT incident_pk FROM classifications "
+                    "WHERE namespace = 'MIT' AND attribute = 'Risk Domain' AND value = 'x'"
+                )
+            )
+        assert "ix_classifications_ns_attr_value" in plan
+        assert store.ingest("aiid.v1", SAMPLE).outcome == "unchanged"
+
+
+def test_a_failed_first_import_leaves_the_indexes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*_args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    with Store(f"sqlite:///{tmp_path / 'a.sqlite'}") as store:
+        before = _schema(store)
+        monkeypatch.setattr("incidentdb._writer._classification_rows", fail)
+        with pytest.raises(IngestError, match="disk on fire"):
+            store.ingest("aiid.v1", SAMPLE)
+        assert _schema(store) == before
+        assert _count(store) == 0
+
+
+def test_a_table_with_rows_keeps_its_indexes(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 'a.sqlite'}") as store:
+        store.ingest("aiid.v1", SAMPLE)
+        assert _count(store) > 0
+        with store.engine.begin() as conn:
+            dropped = IngestWriter(conn)._drop_indexes_of_empty(table_of(Classification))
+        assert dropped == []
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM classifications")
+            dropped = IngestWriter(conn)._drop_indexes_of_empty(table_of(Classification))
+            assert len(dropped) == 3
+            conn.rollback()
