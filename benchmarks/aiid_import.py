@@ -12,6 +12,10 @@ Each repeat builds fresh databases in a temporary folder and times, in turn:
 Both CLIs are started from the console scripts next to this interpreter (not through a pyenv
 shim, whose start-up would be counted against them). Goal (issue 2): ours ≤ 2 × sqlite-utils.
 
+Besides wall time, each run's CPU time (user + system) is measured: of the child process for
+the CLIs (``os.wait4``), of this process for the library. On a shared machine the wall times
+grow with the load average (printed with the figures); the CPU times much less.
+
 Usage::
 
     python benchmarks/aiid_import.py [--data FOLDER] [--repeat 5]
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sqlite3
 import subprocess
 import sys
@@ -47,10 +52,20 @@ def _script(name: str) -> list[str]:
     return [str(path)] if path.exists() else [sys.executable, "-m", name.replace("-", "_")]
 
 
-def _run(command: list[str]) -> float:
+def _run(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of `command` in a new process."""
     started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,14 +96,19 @@ def main(argv: list[str] | None = None) -> int:
         "ours_ingest": [],
         "sqlite_utils": [],
     }
+    cpu: dict[str, list[float]] = {key: [] for key in times}
+    loads = [_load()]
     counts: dict[str, dict[str, int]] = {}
     sqlite_utils_rows = 0
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory(prefix="incidentdb-bench-") as tmp:
             folder = Path(tmp)
             cli_db = folder / "ours-cli.db"
-            times["ours_cli"].append(
-                _run(
+            _record(
+                times,
+                cpu,
+                "ours_cli",
+                *_run(
                     [
                         *_script("incidentdb"),
                         "--db",
@@ -98,25 +118,30 @@ def main(argv: list[str] | None = None) -> int:
                         "aiid",
                         str(data),
                     ]
-                )
+                ),
             )
 
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             store = Store(f"sqlite:///{folder / 'ours-lib.db'}")
-            schema_done = time.perf_counter()
+            schema_done, cpu_schema_done = time.perf_counter(), time.process_time()
             result = store.ingest("aiid.v1", str(data), progress=SILENT)
-            finished = time.perf_counter()
+            finished, cpu_finished = time.perf_counter(), time.process_time()
             store.close()
             if result.outcome != "succeeded":
                 raise SystemExit(f"our import did not succeed: {result.outcome}")
             counts = result.counts
-            times["ours_lib"].append(finished - started)
-            times["ours_schema"].append(schema_done - started)
-            times["ours_ingest"].append(finished - schema_done)
+            _record(times, cpu, "ours_lib", finished - started, cpu_finished - cpu_started)
+            _record(times, cpu, "ours_schema", schema_done - started, cpu_schema_done - cpu_started)
+            _record(
+                times, cpu, "ours_ingest", finished - schema_done, cpu_finished - cpu_schema_done
+            )
 
             su_db = folder / "sqlite-utils.db"
-            times["sqlite_utils"].append(
-                _run(
+            _record(
+                times,
+                cpu,
+                "sqlite_utils",
+                *_run(
                     [
                         *_script("sqlite-utils"),
                         "insert",
@@ -125,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
                         str(data / "incidents.csv"),
                         "--csv",
                     ]
-                )
+                ),
             )
+            loads.append(_load())
             with sqlite3.connect(su_db) as conn:
                 sqlite_utils_rows = conn.execute("SELECT count(*) FROM incidents").fetchone()[0]
 
@@ -152,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sqlite-utils loaded {sqlite_utils_rows} incident rows (incidents.csv has {csv_rows})")
     print()
 
+    print(f"load average (1, 5, 15 min) before and after each repeat: {'; '.join(loads)}")
     su_median = median_min(times["sqlite_utils"])[0]
+    su_cpu = median_min(cpu["sqlite_utils"])[0]
     labels = {
         "ours_cli": "incidentdb ingest aiid (CLI, new process)",
         "ours_lib": "Store() + ingest (library, in process)",
@@ -163,14 +191,30 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for key, label in labels.items():
         med, low = median_min(times[key])
-        rows.append([label, med, low, f"{med / su_median:.2f}"])
-    print_table(["run", "median s", "min s", "ratio to sqlite-utils (median)"], rows)
+        cpu_med = median_min(cpu[key])[0]
+        rows.append([label, med, low, f"{med / su_median:.2f}", cpu_med, f"{cpu_med / su_cpu:.2f}"])
+    print_table(
+        ["run", "median s", "min s", "ratio (median)", "median CPU s", "CPU ratio (median)"],
+        rows,
+    )
     cli_ratio = median_min(times["ours_cli"])[0] / su_median
+    cli_cpu_ratio = median_min(cpu["ours_cli"])[0] / su_cpu
     verdict = "met" if cli_ratio <= 2 else "NOT met"
     print()
     print(f"goal ours/sqlite-utils <= 2 (CLI vs CLI, medians): {cli_ratio:.2f} -> {verdict}")
+    print(f"the same in CPU time (user + system): {cli_cpu_ratio:.2f}")
     print("all runs (s): " + "; ".join(f"{k} {[round(t, 3) for t in v]}" for k, v in times.items()))
+    print(
+        "all runs (CPU s): " + "; ".join(f"{k} {[round(t, 3) for t in v]}" for k, v in cpu.items())
+    )
     return 0
+
+
+def _record(
+    times: dict[str, list[float]], cpu: dict[str, list[float]], key: str, wall: float, used: float
+) -> None:
+    times[key].append(wall)
+    cpu[key].append(used)
 
 
 if __name__ == "__main__":
