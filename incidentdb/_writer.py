@@ -756,6 +756,7 @@ class IngestWriter:
     def submissions(self, records: Iterable[SubmissionRecord]) -> None:
         counts = self.counts["submissions"]
         known = {h for (h,) in self.conn.execute(select(subs_t.c.content_hash))}
+        new: list[dict[str, Any]] = []
         for rec in records:
             self.progress.advance()
             h = rec.content_hash()
@@ -763,25 +764,31 @@ class IngestWriter:
                 counts["unchanged"] += 1
                 continue
             known.add(h)
-            self.conn.execute(
-                insert(subs_t).values(
-                    content_hash=h,
-                    kind=rec.kind,
-                    incident_id=rec.incident_id,
-                    url=rec.url,
-                    source_domain=rec.source_domain,
-                    title=rec.title,
-                    text=rec.text,
-                    authors=rec.authors,
-                    submitters=rec.submitters,
-                    date_published=rec.date_published,
-                    date_submitted=rec.date_submitted,
-                    incident_date=rec.incident_date,
-                    language=rec.language,
-                    record=rec.model_dump(mode="json"),
-                )
+            new.append(
+                {
+                    "content_hash": h,
+                    "kind": rec.kind,
+                    "incident_id": rec.incident_id,
+                    "url": rec.url,
+                    "source_domain": rec.source_domain,
+                    "title": rec.title,
+                    "text": rec.text,
+                    "authors": rec.authors,
+                    "submitters": rec.submitters,
+                    "date_published": rec.date_published,
+                    "date_submitted": rec.date_submitted,
+                    "incident_date": rec.incident_date,
+                    "language": rec.language,
+                    "record": rec.model_dump(mode="json"),
+                }
             )
             counts["added"] += 1
+            if len(new) >= BATCH:
+                self.conn.execute(insert(subs_t), new)
+                new.clear()
+        # One executemany per batch, not a statement per submission.
+        if new:
+            self.conn.execute(insert(subs_t), new)
 
     def translations(self, records: Iterable[TranslationRecord]) -> None:
         counts = self.counts["translations"]
