@@ -59,7 +59,12 @@ from incidentdb._records import (
     TaxonomyRecord,
     TranslationRecord,
 )
-from incidentdb._search import index_new_reports, last_report_pk
+from incidentdb._search import (
+    index_new_reports,
+    last_report_pk,
+    restore_report_index,
+    suspend_report_index,
+)
 from incidentdb._text import canonical_url, name_from_slug, plain_text_from_markdown
 
 __all__ = ["IngestWriter", "ReportRows", "report_hash"]
@@ -155,6 +160,29 @@ class _Bulk:
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
         conv = [(i, f) for i, f in self._converters(table, columns) if i >= prepared]
         self.conn.exec_driver_sql(sql, [self._convert(conv, r) for r in rows])
+
+    def load(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        prepared: int = 0,
+    ) -> None:
+        """Like :meth:`insert`, with ``COPY … FROM STDIN`` on PostgreSQL: one stream instead of
+        a statement per row, several times faster for thousands of rows."""
+        if self.sqlite or not rows:
+            self.insert(table, columns, rows, prepared=prepared)
+            return
+        conv = [(i, f) for i, f in self._converters(table, columns) if i >= prepared]
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(self._convert(conv, row))
 
     def update(
         self,
@@ -513,6 +541,7 @@ class IngestWriter:
         # skipping the look-up saves a query per batch on a first import.
         fresh = before == 0
         seen: set[int] = set()
+        suspended = fresh and suspend_report_index(self.conn)
         for batch in _batches(rows, BATCH):
             by_number: dict[int, tuple[Any, ...]] = {}
             for values in batch:
@@ -546,7 +575,7 @@ class IngestWriter:
                 else:
                     changed.append((*values, now, current[0]))
             if new:
-                bulk.insert(reports_t, columns, new, prepared=len(columns))
+                bulk.load(reports_t, columns, new, prepared=len(columns))
                 # Indexed batch by batch, so that SQLite tokenises while the next batch is
                 # being parsed (in another thread or process).
                 index_new_reports(self.conn, before)
@@ -561,6 +590,8 @@ class IngestWriter:
                 )
                 counts["updated"] += len(changed)
             self.progress.advance(len(batch))
+        if suspended:
+            restore_report_index(self.conn)
 
     def _report_pk_map(self, numbers: Iterable[int]) -> dict[int, int]:
         wanted = sorted(set(numbers))
@@ -691,8 +722,8 @@ class IngestWriter:
                 for position, slug in enumerate(dict.fromkeys(slugs)):
                     roles.append((ipk, entity_pks[slug], str(role), position))
         bulk = _Bulk(self.conn)
-        bulk.insert(links_t, ["incident_pk", "report_pk"], links)
-        bulk.insert(roles_t, ["incident_pk", "entity_pk", "role", "position"], roles)
+        bulk.load(links_t, ["incident_pk", "report_pk"], links)
+        bulk.load(roles_t, ["incident_pk", "entity_pk", "role", "position"], roles)
 
     # -- classifications -----------------------------------------------------------------------
 
