@@ -71,7 +71,7 @@ class AiidIngester:
             rows = prefetched(map(make_row, snapshot.reports()))
         writer.report_rows(rows)
         progress.stage("incidents")
-        writer.incidents(snapshot.incidents())
+        writer.incidents(prefetched(snapshot.incidents()))
         progress.stage("classifications")
         writer.classifications(snapshot.classifications(known_taxa))
         progress.stage("submissions")
