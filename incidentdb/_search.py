@@ -11,7 +11,14 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-__all__ = ["index_new_reports", "is_search_object", "last_report_pk", "search_rows"]
+__all__ = [
+    "index_new_reports",
+    "is_search_object",
+    "last_report_pk",
+    "restore_report_index",
+    "search_rows",
+    "suspend_report_index",
+]
 
 _SQLITE_FTS_TABLES = ("incidents_fts", "reports_fts")
 _PG_COLUMN = "search_vector"
@@ -26,7 +33,7 @@ def is_search_object(name: str | None, type_: str) -> bool:
     if type_ == "column":
         return name == _PG_COLUMN
     if type_ == "index":
-        return name in ("ix_incidents_search", "ix_reports_search")
+        return name in ("ix_incidents_search", _PG_REPORTS_INDEX)
     return False
 
 
@@ -50,6 +57,32 @@ def index_new_reports(conn: Connection, after_pk: int) -> None:
         ),
         {"after": after_pk},
     )
+
+
+# Migration 0001 creates it; restore_report_index must create it exactly the same way.
+_PG_REPORTS_INDEX = "ix_reports_search"
+_PG_REPORTS_INDEX_DDL = f"CREATE INDEX {_PG_REPORTS_INDEX} ON reports USING gin ({_PG_COLUMN})"
+
+
+def suspend_report_index(conn: Connection) -> bool:
+    """Drop PostgreSQL's full-text index of reports until :func:`restore_report_index`.
+
+    Building a GIN index once over a million rows is much cheaper than maintaining it row by
+    row. Only for a bulk load into an empty table, inside the load's transaction: a failure
+    rolls the drop back too, and meanwhile other sessions wait for the table. Returns whether
+    the index was dropped (never on SQLite, whose index is built batch by batch).
+    """
+    if conn.dialect.name != "postgresql":
+        return False
+    conn.execute(text(f"DROP INDEX IF EXISTS {_PG_REPORTS_INDEX}"))
+    return True
+
+
+def restore_report_index(conn: Connection) -> None:
+    """Build the index :func:`suspend_report_index` dropped, in the same transaction."""
+    # GIN builds in memory up to this much, then merges runs; the default 64 MB means many.
+    conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    conn.execute(text(_PG_REPORTS_INDEX_DDL))
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -59,10 +59,15 @@ from incidentdb._records import (
     TaxonomyRecord,
     TranslationRecord,
 )
-from incidentdb._search import index_new_reports, last_report_pk
+from incidentdb._search import (
+    index_new_reports,
+    last_report_pk,
+    restore_report_index,
+    suspend_report_index,
+)
 from incidentdb._text import canonical_url, name_from_slug, plain_text_from_markdown
 
-__all__ = ["IngestWriter"]
+__all__ = ["IngestWriter", "ReportRows"]
 
 T = TypeVar("T")
 
@@ -130,30 +135,70 @@ class _Bulk:
         return out
 
     @staticmethod
-    def _convert(converters: list[tuple[int, Any]], row: Sequence[Any]) -> list[Any]:
+    def _convert(converters: list[tuple[int, Any]], row: Sequence[Any]) -> tuple[Any, ...]:
+        if not converters:
+            return tuple(row)
         values = list(row)
         for position, convert in converters:
             value = values[position]
             if value is not None:
                 values[position] = convert(value)
-        return values
+        return tuple(values)
 
-    def insert(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    def insert(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        prepared: int = 0,
+    ) -> None:
+        """INSERT `rows`; their first `prepared` values are already in the driver's form."""
         if not rows:
             return
         marks = ", ".join(self._placeholder(table, c) for c in columns)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-        conv = self._converters(table, columns)
-        self.conn.exec_driver_sql(sql, [tuple(self._convert(conv, r)) for r in rows])
+        conv = [(i, f) for i, f in self._converters(table, columns) if i >= prepared]
+        self.conn.exec_driver_sql(sql, [self._convert(conv, r) for r in rows])
 
-    def update(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    def load(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        prepared: int = 0,
+    ) -> None:
+        """Like :meth:`insert`, with ``COPY … FROM STDIN`` on PostgreSQL: one stream instead of
+        a statement per row, several times faster for thousands of rows."""
+        if self.sqlite or not rows:
+            self.insert(table, columns, rows, prepared=prepared)
+            return
+        conv = [(i, f) for i, f in self._converters(table, columns) if i >= prepared]
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(self._convert(conv, row))
+
+    def update(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        prepared: int = 0,
+    ) -> None:
         """Rows hold the new values of `columns`, then the primary key."""
         if not rows:
             return
         sets = ", ".join(f"{c} = {self._placeholder(table, c)}" for c in columns)
         sql = f"UPDATE {table.name} SET {sets} WHERE id = {self.mark}"
-        conv = self._converters(table, columns)
-        self.conn.exec_driver_sql(sql, [tuple(self._convert(conv, r)) for r in rows])
+        conv = [(i, f) for i, f in self._converters(table, columns) if i >= prepared]
+        self.conn.exec_driver_sql(sql, [self._convert(conv, r) for r in rows])
 
 
 # One encoder for every value: json.dumps with options builds a new encoder per call.
@@ -474,26 +519,54 @@ class IngestWriter:
 
     def reports(self, records: Iterable[ReportRecord]) -> None:
         """Upsert reports by report number."""
+        self.report_rows(map(self.report_row_maker(), records))
+
+    def report_row_maker(self) -> ReportRows:
+        """The function that turns a ReportRecord into a row :meth:`report_rows` takes.
+
+        It is picklable, so an ingester can run it in another process, next to the parsing.
+        """
+        return ReportRows(sqlite=self.conn.dialect.name == "sqlite")
+
+    def report_rows(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Upsert reports by report number, given as rows made by :meth:`report_row_maker`.
+
+        Rows whose report number is None are counted as rejected.
+        """
         counts = self.counts["reports"]
         bulk = _Bulk(self.conn)
-        for batch in _batches(records, BATCH):
-            rows: dict[int, tuple[Any, ...]] = {}
-            for rec in batch:
-                if rec.report_number is None:
+        columns = [*REPORT_COLUMNS, "created_at", "updated_at"]
+        before = last_report_pk(self.conn)
+        # Into an empty table, only a number seen in an earlier batch can already be stored:
+        # skipping the look-up saves a query per batch on a first import.
+        fresh = before == 0
+        seen: set[int] = set()
+        suspended = fresh and suspend_report_index(self.conn)
+        for batch in _batches(rows, BATCH):
+            by_number: dict[int, tuple[Any, ...]] = {}
+            for values in batch:
+                if values[0] is None:
                     counts["rejected"] += 1
                     continue
-                rows[rec.report_number] = _report_values(rec)
-            existing = {
-                number: (pk, h)
-                for number, pk, h in self.conn.execute(
-                    select(
-                        reports_t.c.report_number, reports_t.c.id, reports_t.c.content_hash
-                    ).where(reports_t.c.report_number.in_(list(rows)))
-                )
-            }
-            now = utc_now()
+                by_number[values[0]] = values
+            wanted = [n for n in by_number if n in seen] if fresh else list(by_number)
+            existing = {}
+            if wanted:
+                existing = {
+                    number: (pk, h)
+                    for number, pk, h in self.conn.execute(
+                        select(
+                            reports_t.c.report_number, reports_t.c.id, reports_t.c.content_hash
+                        ).where(reports_t.c.report_number.in_(wanted))
+                    )
+                }
+            if fresh:
+                seen.update(by_number)
+            now: Any = utc_now()
+            if bulk.sqlite:  # in the form SQLAlchemy's SQLite DateTime stores, once per batch
+                now = _SqliteDatetime()(now)
             new, changed = [], []
-            for number, values in rows.items():
+            for number, values in by_number.items():
                 current = existing.get(number)
                 if current is None:
                     new.append((*values, now, now))
@@ -502,15 +575,23 @@ class IngestWriter:
                 else:
                     changed.append((*values, now, current[0]))
             if new:
-                before = last_report_pk(self.conn)
-                bulk.insert(reports_t, [*REPORT_COLUMNS, "created_at", "updated_at"], new)
+                bulk.load(reports_t, columns, new, prepared=len(columns))
+                # Indexed batch by batch, so that SQLite tokenises while the next batch is
+                # being parsed (in another thread or process).
                 index_new_reports(self.conn, before)
-            bulk.update(reports_t, [*REPORT_COLUMNS, "updated_at"], changed)
-            if new:
+                before = last_report_pk(self.conn)
                 counts["added"] += len(new)
             if changed:
+                bulk.update(
+                    reports_t,
+                    [*REPORT_COLUMNS, "updated_at"],
+                    changed,
+                    prepared=len(REPORT_COLUMNS) + 1,
+                )
                 counts["updated"] += len(changed)
             self.progress.advance(len(batch))
+        if suspended:
+            restore_report_index(self.conn)
 
     def _report_pk_map(self, numbers: Iterable[int]) -> dict[int, int]:
         wanted = sorted(set(numbers))
@@ -641,8 +722,8 @@ class IngestWriter:
                 for position, slug in enumerate(dict.fromkeys(slugs)):
                     roles.append((ipk, entity_pks[slug], str(role), position))
         bulk = _Bulk(self.conn)
-        bulk.insert(links_t, ["incident_pk", "report_pk"], links)
-        bulk.insert(roles_t, ["incident_pk", "entity_pk", "role", "position"], roles)
+        bulk.load(links_t, ["incident_pk", "report_pk"], links)
+        bulk.load(roles_t, ["incident_pk", "entity_pk", "role", "position"], roles)
 
     # -- classifications -----------------------------------------------------------------------
 
@@ -856,32 +937,51 @@ REPORT_COLUMNS = (
 _REPORT_HASH = REPORT_COLUMNS.index("content_hash")
 
 
-def _report_values(rec: ReportRecord) -> tuple[Any, ...]:
-    """The REPORT_COLUMNS of one report."""
-    return (
-        rec.report_number,
-        rec.url,
-        canonical_url(rec.url),
-        rec.source_domain,
-        rec.title,
-        rec.description,
-        rec.text,
-        rec.plain_text or plain_text_from_markdown(rec.text),
-        rec.authors,
-        rec.submitters,
-        rec.date_published,
-        rec.date_downloaded,
-        rec.date_submitted,
-        rec.date_modified,
-        rec.language,
-        rec.image_url,
-        rec.tags,
-        rec.is_incident_report,
-        rec.inputs_outputs,
-        rec.editor_notes,
-        False,
-        rec.content_hash(),
-    )
+class ReportRows:
+    """Makes the REPORT_COLUMNS row of a ReportRecord, every value in the form the driver
+    stores: list columns as JSON text, and dates as ISO text on SQLite.
+
+    A plain, picklable object, so that it can run in the process that parses a snapshot.
+    """
+
+    def __init__(self, *, sqlite: bool) -> None:
+        self.sqlite = sqlite
+
+    def __call__(self, rec: ReportRecord) -> tuple[Any, ...]:
+        day = _sqlite_day if self.sqlite else _same
+        return (
+            rec.report_number,
+            rec.url,
+            canonical_url(rec.url),
+            rec.source_domain,
+            rec.title,
+            rec.description,
+            rec.text,
+            rec.plain_text or plain_text_from_markdown(rec.text),
+            _json_text(rec.authors),
+            _json_text(rec.submitters),
+            day(rec.date_published),
+            day(rec.date_downloaded),
+            day(rec.date_submitted),
+            day(rec.date_modified),
+            rec.language,
+            rec.image_url,
+            _json_text(rec.tags),
+            rec.is_incident_report,
+            _json_text(rec.inputs_outputs),
+            rec.editor_notes,
+            False,
+            # pydantic's model_dump_json is Rust: 6 µs, where json.dumps of the same dict took 15.
+            rec.content_hash(),
+        )
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _sqlite_day(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 _IMPORTED_COLUMNS = (

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from incidentdb import IngestError, IngestWriter, Progress, TaxonomyRecord
-from ingest._prefetch import prefetched
+from ingest._prefetch import prefetched, produced_in_process
 from ingest.aiid.fetch import open_snapshot_folder
 from ingest.aiid.snapshot import Snapshot
 
 __all__ = ["AiidIngester"]
+
+# From this size of reports file on, reports are parsed in a separate process. Starting one
+# costs about a second (a fresh interpreter imports the parser); a file this big takes longer
+# than that to parse.
+PROCESS_PARSE_BYTES = 32 * 1024 * 1024
 
 
 class AiidIngester:
@@ -56,9 +63,15 @@ class AiidIngester:
         progress.stage("duplicates")
         writer.duplicates(snapshot.duplicates())
         progress.stage("reports")
-        writer.reports(prefetched(snapshot.reports()))
+        make_row = writer.report_row_maker()
+        reports_file = snapshot.files.get("reports")
+        if reports_file is not None and reports_file.stat().st_size >= PROCESS_PARSE_BYTES:
+            rows = produced_in_process(_report_rows, snapshot.root, make_row)
+        else:
+            rows = prefetched(map(make_row, snapshot.reports()))
+        writer.report_rows(rows)
         progress.stage("incidents")
-        writer.incidents(snapshot.incidents())
+        writer.incidents(prefetched(snapshot.incidents()))
         progress.stage("classifications")
         writer.classifications(snapshot.classifications(known_taxa))
         progress.stage("submissions")
@@ -75,6 +88,11 @@ class AiidIngester:
             writer.note(
                 f"skipped {metadata} metadata file(s) (mongodump metadata, licence, copies)"
             )
+
+
+def _report_rows(root: Path, make_row: Any) -> Iterator[tuple[Any, ...]]:
+    """The reports of the snapshot at `root` as rows to write (run in the parsing process)."""
+    return map(make_row, Snapshot(root).reports())
 
 
 def _is_metadata(name: str) -> bool:

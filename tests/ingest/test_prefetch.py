@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Iterator
 
+import prefetch_support
 import pytest
 
-from ingest._prefetch import prefetched
+from incidentdb import SnapshotFormatError
+from ingest._prefetch import prefetched, produced_in_process
 
 
 def test_yields_everything_in_order() -> None:
@@ -35,3 +38,29 @@ def test_stopping_early_stops_the_thread() -> None:
     assert next(it) == 0
     it.close()
     assert not any(t.name == "incidentdb-prefetch" for t in threading.enumerate())
+
+
+# -- in a separate process (producers in prefetch_support, which a spawned process imports) --
+
+
+def test_a_process_yields_everything_in_order() -> None:
+    assert list(produced_in_process(prefetch_support.numbers, 10_000, batch=7, depth=2)) == list(
+        range(10_000)
+    )
+
+
+def test_an_error_in_the_process_surfaces_with_its_type_and_attributes() -> None:
+    seen: list[int] = []
+    with pytest.raises(SnapshotFormatError) as caught:
+        for item in produced_in_process(prefetch_support.failing, 5, batch=2):
+            seen.append(item)
+    assert seen == [0, 1, 2, 3, 4]
+    assert str(caught.value) == "reports.csv, row 7: report_number: 'x' is not a number"
+    assert (caught.value.file, caught.value.row) == ("reports.csv", 7)
+
+
+def test_stopping_early_stops_the_process() -> None:
+    it = produced_in_process(prefetch_support.endless, batch=10, depth=1)
+    assert next(it) == 0
+    it.close()
+    assert multiprocessing.active_children() == []

@@ -13,6 +13,8 @@ import bson
 import pytest
 
 from incidentdb import ArchiveError, IngestError, SnapshotFormatError, SourceError, Store
+from incidentdb._data import bundled_data
+from ingest.aiid import _ingester as aiid_ingester
 
 INCIDENTS_CSV = (
     "_id,incident_id,date,reports,Alleged deployer of AI system,"
@@ -219,3 +221,45 @@ def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "revision,(empty database)" in out
+
+
+def _store_content(store: Store) -> dict[str, object]:
+    return {
+        "incidents": [store.get_incident(i["incident_id"]) for i in store.list_incidents()],
+        # Ranks differ between SQLite and PostgreSQL; what matches does not.
+        "found": sorted(hit["incident_id"] for hit in store.search("chatbot", limit=None)),
+        "stats": store.stats(),
+    }
+
+
+def test_reports_parsed_in_a_process_import_the_same(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sample = bundled_data("sample", "mongodump_full_snapshot")
+    with Store(f"sqlite:///{tmp_path / 'thread.sqlite'}") as store:
+        threaded = store.ingest("aiid.v1", str(sample))
+        expected = _store_content(store)
+    monkeypatch.setattr(aiid_ingester, "PROCESS_PARSE_BYTES", 0)
+    with Store(db_url) as store:
+        result = store.ingest("aiid.v1", str(sample))
+        assert result.counts == threaded.counts
+        assert result.counts["reports"]["added"] > 0
+        assert _store_content(store) == expected
+        assert store.ingest("aiid.v1", str(sample)).outcome == "unchanged"
+
+
+def test_a_bad_report_parsed_in_a_process_names_its_row(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write_snapshot(tmp_path / "src")
+    (folder / "reports.csv").write_text(
+        "report_number,title,text,url\n1,One,First text,https://a.example/1\n"
+        "x,Two,Second text,https://a.example/2\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(aiid_ingester, "PROCESS_PARSE_BYTES", 0)
+    with Store(sqlite_url) as store:
+        with pytest.raises(SnapshotFormatError, match=r"^reports\.csv, row 3: ") as caught:
+            store.ingest("aiid.v1", str(folder))
+        assert (caught.value.file, caught.value.row) == ("reports.csv", 3)
+        assert store.schema_status()["tables"]["reports"] == 0
