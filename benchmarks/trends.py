@@ -32,6 +32,7 @@ import datetime as dt
 import json
 import os
 import random
+import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -272,7 +273,7 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
         )
         for label, kwargs in QUERIES:
             trend = store.trends(**kwargs)
-            sql_times = time_calls(lambda kw=kwargs: store.trends(**kw), repeat)
+            sql_times, cpu_times = time_calls_cpu(lambda kw=kwargs: store.trends(**kw), repeat)
             sql_med, sql_min = median_min(sql_times)
             entry: dict[str, Any] = {
                 "query": label,
@@ -280,6 +281,9 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
                 "unclassified": trend.unclassified,
                 "sql_median_ms": sql_med * 1000,
                 "sql_min_ms": sql_min * 1000,
+                # This process's CPU: all of the query on SQLite, the client's share on PostgreSQL.
+                "cpu_median_ms": statistics.median(cpu_times) * 1000,
+                "load_1min": os.getloadavg()[0],
             }
             expected = pandas_trend(df, kwargs)
             if expected is not None:
@@ -292,7 +296,8 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
                 entry["ratio_read_agg"] = (results["read_csv_seconds"] + agg_med) / sql_med
             results["queries"].append(entry)
             print(
-                f"[{db}] {label}: {sql_med * 1000:,.0f} ms ({len(trend.rows):,} rows)"
+                f"[{db}] {label}: {sql_med * 1000:,.0f} ms, CPU {entry['cpu_median_ms']:,.0f} ms "
+                f"({len(trend.rows):,} rows)"
                 + (
                     f"; pandas agg {entry['pandas_agg_ms']:,.0f} ms, "
                     f"agrees: {entry['pandas_agrees']}"
@@ -303,6 +308,18 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
             )
     export_path.unlink(missing_ok=True)
     return results
+
+
+def time_calls_cpu(call: Any, repeat: int) -> tuple[list[float], list[float]]:
+    """(wall seconds, process CPU seconds) of each of `repeat` calls, after one warm-up."""
+    call()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        call()
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    return wall, cpu
 
 
 def report(db: str, results: dict[str, Any]) -> None:
@@ -318,6 +335,8 @@ def report(db: str, results: dict[str, Any]) -> None:
             "rows",
             "SQL median ms",
             "SQL min ms",
+            "CPU median ms",
+            "load",
             "pandas agg ms",
             "x (agg / SQL)",
             "x (read+agg / SQL)",
@@ -329,6 +348,8 @@ def report(db: str, results: dict[str, Any]) -> None:
                 q["rows"],
                 q["sql_median_ms"],
                 q["sql_min_ms"],
+                q["cpu_median_ms"],
+                q["load_1min"],
                 q.get("pandas_agg_ms", "-"),
                 q.get("ratio_agg", "-"),
                 q.get("ratio_read_agg", "-"),
