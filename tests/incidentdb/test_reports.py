@@ -304,7 +304,9 @@ def test_an_aiid_incident_reports_with_more_missing(tmp_path: Path) -> None:
         "harm_type",
     ]
     fields = {f["id"]: f["value"] for s in oecd["sections"] for f in s["fields"]}
-    assert fields["organisations"] == "Brightloop Labs (developer or provider)"
+    assert fields["organisations"] == (
+        "Brightloop Labs (developer or provider); Brightloop Labs (deployer)"
+    )
     assert fields["date_occurred"] == "2016-03-23"
 
 
