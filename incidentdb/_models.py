@@ -150,6 +150,9 @@ class IncidentEntity(Base):
             "incident_date",
             "incident_pk",
         ),
+        # Incident order within a role: a trend counts the incidents that have someone in the
+        # role (count DISTINCT) by walking it, without sorting.
+        Index("ix_incident_entities_role_incident_date", "role", "incident_pk", "incident_date"),
     )
 
 

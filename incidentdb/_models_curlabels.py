@@ -52,4 +52,7 @@ class CurrentLabel(Base):
             "incident_date",
             "incident_pk",
         ),
+        # Incident order within an attribute: counting the classified incidents of a range
+        # (count DISTINCT) walks it without sorting.
+        Index("ix_current_labels_attr_incident_date", "attribute", "incident_pk", "incident_date"),
     )

@@ -188,6 +188,12 @@ def period_expression(period: str, dialect: str, date: Any = None) -> Any:
     return func.to_char(date, pattern)
 
 
+def _quarter_of_month(month: Any) -> Any:
+    """``2024-07`` → ``2024-Q3``, in SQL that SQLite and PostgreSQL both run."""
+    quarter = (cast(func.substr(month, 6, 2), Integer) + 2) // 3
+    return func.substr(month, 1, 4).concat("-Q").concat(cast(quarter, Text))
+
+
 @dataclass(frozen=True)
 class _Dimension:
     """Where a dimension's rows live: one row per (incident, group), with the incident's date.
@@ -333,20 +339,32 @@ def trends(
         _analytic_settings(conn)
 
     rows_q = dimension.rows.subquery("dimension")
-    bucket = period_expression(period, dialect, rows_q.c.incident_date).label("period")
-    counted = (
-        func.count(distinct(rows_q.c.incident_pk)) if dimension.distinct else func.count()
-    ).label("incidents")
-    counts = (
-        select(bucket, rows_q.c.grp.label("group"), counted)
+    # A quarter is counted per month and the months summed: the month key is a plain slice of
+    # the date, the quarter label an expression per row that cost as much again as the rest
+    # of the statement. Exact for distinct counts too: an incident lies in one month only.
+    bucket = period_expression(
+        "month" if period == "quarter" else period, dialect, rows_q.c.incident_date
+    )
+    counted = func.count(distinct(rows_q.c.incident_pk)) if dimension.distinct else func.count()
+    grouped = (
+        select(bucket.label("period"), rows_q.c.grp.label("grp"), counted.label("incidents"))
         .where(
             *_in_range(rows_q.c.incident_date, since, until),
             rows_q.c.incident_pk.not_in(hidden),
             *_filters(rows_q.c.incident_pk, where),
         )
         .group_by(bucket, rows_q.c.grp)
-        .order_by(bucket, _bytewise(rows_q.c.grp, dialect))
     )
+    if period == "quarter":
+        monthly = grouped.subquery("monthly")
+        label = _quarter_of_month(monthly.c.period).label("period")
+        counts = (
+            select(label, monthly.c.grp, func.sum(monthly.c.incidents))
+            .group_by(label, monthly.c.grp)
+            .order_by(label, _bytewise(monthly.c.grp, dialect))
+        )
+    else:
+        counts = grouped.order_by(bucket, _bytewise(rows_q.c.grp, dialect))
     rows = [{"period": p, "group": g, "incidents": int(n)} for p, g, n in conn.execute(counts)]
 
     marked = dimension.marked.subquery("marked")

@@ -111,6 +111,21 @@ _INDEXES = [
     ),
 ]
 
+# Incident order within a role or attribute: "how many incidents in the range are classified"
+# is a count(DISTINCT incident_pk) that walks these without sorting.
+_COUNT_INDEXES = [
+    (
+        "incident_entities",
+        "ix_incident_entities_role_incident_date",
+        ["role", "incident_pk", "incident_date"],
+    ),
+    (
+        "current_labels",
+        "ix_current_labels_attr_incident_date",
+        ["attribute", "incident_pk", "incident_date"],
+    ),
+]
+
 
 def _run(statements: list[str]) -> None:
     for statement in statements:
@@ -138,6 +153,9 @@ def upgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(old)
             batch_op.create_index(new, columns, unique=False)
+    for table, name, columns in _COUNT_INDEXES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(name, columns, unique=False)
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_incidents_source"), ["source"], unique=False)
     _run(SQLITE_TRIGGERS if sqlite else POSTGRES_TRIGGERS)
@@ -156,6 +174,9 @@ def downgrade() -> None:
     _run(SQLITE_DROP if sqlite else POSTGRES_DROP)
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_incidents_source"))
+    for table, name, _columns in _COUNT_INDEXES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(name)
     for table, old, old_columns, new, _columns in _INDEXES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(new)
