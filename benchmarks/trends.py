@@ -178,11 +178,15 @@ def add_labels(url: str, seed: int) -> dict[str, Any]:
             if batch:
                 conn.execute(insert(class_t), batch)
                 written += len(batch)
+        # Statistics first: without them PostgreSQL plans the refresh's window functions over
+        # 300,000 new rows as if the table were empty (nested loops, no end in sight).
+        postgres = store.dialect == "postgresql"
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE classifications" if postgres else "ANALYZE")
+        with store.engine.begin() as conn:
             refresh_current_labels(conn)
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            postgres = store.dialect == "postgresql"
-            for table in ("classifications", "current_labels") if postgres else ("",):
-                conn.exec_driver_sql(f"ANALYZE {table}".strip())
+            conn.exec_driver_sql("ANALYZE current_labels" if postgres else "ANALYZE")
         return {"labels_written": written, "seconds": time.perf_counter() - started}
 
 
