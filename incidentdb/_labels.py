@@ -17,6 +17,10 @@ functions (plain SQL on SQLite and PostgreSQL alike) and materialised in `curren
 :func:`effective_labels` and :func:`classified_incidents` read: recomputing them over every
 classification row cost most of a trends query on a large store.
 
+Each row also carries its incident's date (`incident_date`, migration 0007), copied here when
+the row is written and kept by a database trigger when the incident's date changes, so that
+trends read one index range.
+
 Whoever writes failure-mode rows into `classifications` must call
 :func:`refresh_current_labels` for those incidents in the same transaction; the library's writers
 (classifier runs, human decisions and label import, duplicate merges) do. Deleting an incident
