@@ -137,7 +137,8 @@ class IncidentEntity(Base):
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     # The incident's date, copied here by database triggers (migration 0007) so that a trend
-    # reads one index instead of looking up 150,000 incidents; writers never set it.
+    # reads one index instead of looking up 150,000 incidents. Writers leave it out (a trigger
+    # fills it) or, to spare the trigger in bulk, set it to the incident's date.
     incident_date: Mapped[dt.date | None] = mapped_column(Date)
 
     # role first: "top deployers" scans one role; entity lookups within a role use it too, and

@@ -11,8 +11,10 @@ store: most of a trend's time on SQLite). This revision copies the date into `cu
 with it, so that a trend reads one index range.
 
 Database triggers keep the copies, whoever writes (the importers, company incidents, merges,
-raw SQL): a new or moved role or classification row takes its incident's date, and a changed
-incident date is copied to every row of that incident. `current_labels` is written by
+raw SQL): a new row that leaves `incident_date` out, and a row moved to another incident, take
+the incident's date, and a changed incident date is copied to every row of that incident. The
+insert trigger costs about 7 µs of CPU per row on SQLite (2.2 s per 300,000 rows); a bulk
+writer that knows the dates may set them itself and skip it. `current_labels` is written by
 :func:`incidentdb._labels.refresh_current_labels`, which copies the date itself; the
 incident trigger covers it afterwards. Private incidents are found through a new index on
 `incidents.source`.
@@ -37,13 +39,15 @@ _COPIES = ("incident_entities", "classifications", "current_labels")
 # Frozen DDL: the triggers as this revision created them.
 SQLITE_TRIGGERS = [
     # AFTER triggers update the new row by rowid: SQLite's BEFORE triggers cannot change NEW.
-    "CREATE TRIGGER incident_entities_date_ai AFTER INSERT ON incident_entities BEGIN "
+    "CREATE TRIGGER incident_entities_date_ai AFTER INSERT ON incident_entities "
+    "WHEN NEW.incident_date IS NULL BEGIN "
     "UPDATE incident_entities SET incident_date = "
     "(SELECT date FROM incidents WHERE id = NEW.incident_pk) WHERE rowid = NEW.rowid; END",
     "CREATE TRIGGER incident_entities_date_au AFTER UPDATE OF incident_pk ON incident_entities "
     "BEGIN UPDATE incident_entities SET incident_date = "
     "(SELECT date FROM incidents WHERE id = NEW.incident_pk) WHERE rowid = NEW.rowid; END",
-    "CREATE TRIGGER classifications_date_ai AFTER INSERT ON classifications BEGIN "
+    "CREATE TRIGGER classifications_date_ai AFTER INSERT ON classifications "
+    "WHEN NEW.incident_date IS NULL BEGIN "
     "UPDATE classifications SET incident_date = "
     "(SELECT date FROM incidents WHERE id = NEW.incident_pk) WHERE id = NEW.id; END",
     "CREATE TRIGGER classifications_date_au AFTER UPDATE OF incident_pk ON classifications "
@@ -64,7 +68,8 @@ SQLITE_DROP = [
 ]
 POSTGRES_TRIGGERS = [
     "CREATE FUNCTION incident_date_copy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    "NEW.incident_date := (SELECT date FROM incidents WHERE id = NEW.incident_pk); "
+    "IF TG_OP = 'UPDATE' OR NEW.incident_date IS NULL THEN "
+    "NEW.incident_date := (SELECT date FROM incidents WHERE id = NEW.incident_pk); END IF; "
     "RETURN NEW; END $$",
     "CREATE TRIGGER incident_entities_date BEFORE INSERT OR UPDATE OF incident_pk "
     "ON incident_entities FOR EACH ROW EXECUTE FUNCTION incident_date_copy()",
