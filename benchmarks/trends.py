@@ -32,6 +32,7 @@ import datetime as dt
 import json
 import os
 import random
+import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -177,11 +178,15 @@ def add_labels(url: str, seed: int) -> dict[str, Any]:
             if batch:
                 conn.execute(insert(class_t), batch)
                 written += len(batch)
+        # Statistics first: without them PostgreSQL plans the refresh's window functions over
+        # 300,000 new rows as if the table were empty (nested loops, no end in sight).
+        postgres = store.dialect == "postgresql"
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE classifications" if postgres else "ANALYZE")
+        with store.engine.begin() as conn:
             refresh_current_labels(conn)
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            postgres = store.dialect == "postgresql"
-            for table in ("classifications", "current_labels") if postgres else ("",):
-                conn.exec_driver_sql(f"ANALYZE {table}".strip())
+            conn.exec_driver_sql("ANALYZE current_labels" if postgres else "ANALYZE")
         return {"labels_written": written, "seconds": time.perf_counter() - started}
 
 
@@ -272,7 +277,7 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
         )
         for label, kwargs in QUERIES:
             trend = store.trends(**kwargs)
-            sql_times = time_calls(lambda kw=kwargs: store.trends(**kw), repeat)
+            sql_times, cpu_times = time_calls_cpu(lambda kw=kwargs: store.trends(**kw), repeat)
             sql_med, sql_min = median_min(sql_times)
             entry: dict[str, Any] = {
                 "query": label,
@@ -280,6 +285,9 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
                 "unclassified": trend.unclassified,
                 "sql_median_ms": sql_med * 1000,
                 "sql_min_ms": sql_min * 1000,
+                # This process's CPU: all of the query on SQLite, the client's share on PostgreSQL.
+                "cpu_median_ms": statistics.median(cpu_times) * 1000,
+                "load_1min": os.getloadavg()[0],
             }
             expected = pandas_trend(df, kwargs)
             if expected is not None:
@@ -292,7 +300,8 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
                 entry["ratio_read_agg"] = (results["read_csv_seconds"] + agg_med) / sql_med
             results["queries"].append(entry)
             print(
-                f"[{db}] {label}: {sql_med * 1000:,.0f} ms ({len(trend.rows):,} rows)"
+                f"[{db}] {label}: {sql_med * 1000:,.0f} ms, CPU {entry['cpu_median_ms']:,.0f} ms "
+                f"({len(trend.rows):,} rows)"
                 + (
                     f"; pandas agg {entry['pandas_agg_ms']:,.0f} ms, "
                     f"agrees: {entry['pandas_agrees']}"
@@ -303,6 +312,18 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
             )
     export_path.unlink(missing_ok=True)
     return results
+
+
+def time_calls_cpu(call: Any, repeat: int) -> tuple[list[float], list[float]]:
+    """(wall seconds, process CPU seconds) of each of `repeat` calls, after one warm-up."""
+    call()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        call()
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    return wall, cpu
 
 
 def report(db: str, results: dict[str, Any]) -> None:
@@ -318,6 +339,8 @@ def report(db: str, results: dict[str, Any]) -> None:
             "rows",
             "SQL median ms",
             "SQL min ms",
+            "CPU median ms",
+            "load",
             "pandas agg ms",
             "x (agg / SQL)",
             "x (read+agg / SQL)",
@@ -329,6 +352,8 @@ def report(db: str, results: dict[str, Any]) -> None:
                 q["rows"],
                 q["sql_median_ms"],
                 q["sql_min_ms"],
+                q["cpu_median_ms"],
+                q["load_1min"],
                 q.get("pandas_agg_ms", "-"),
                 q.get("ratio_agg", "-"),
                 q.get("ratio_read_agg", "-"),

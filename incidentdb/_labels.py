@@ -17,6 +17,10 @@ functions (plain SQL on SQLite and PostgreSQL alike) and materialised in `curren
 :func:`effective_labels` and :func:`classified_incidents` read: recomputing them over every
 classification row cost most of a trends query on a large store.
 
+Each row also carries its incident's date (`incident_date`, migration 0007), copied here when
+the row is written and kept by a database trigger when the incident's date changes, so that
+trends read one index range.
+
 Whoever writes failure-mode rows into `classifications` must call
 :func:`refresh_current_labels` for those incidents in the same transaction; the library's writers
 (classifier runs, human decisions and label import, duplicate merges) do. Deleting an incident
@@ -31,7 +35,7 @@ from typing import Any
 from sqlalchemy import String, and_, delete, exists, func, insert, literal, null, select, union_all
 from sqlalchemy.engine import Connection
 
-from incidentdb._models import Classification, table_of
+from incidentdb._models import Classification, Incident, table_of
 from incidentdb._models_curlabels import CurrentLabel
 from incidentdb._records import SourceKind
 
@@ -50,6 +54,7 @@ TECHNIQUE_ATTRIBUTE = "technique"
 
 _class = table_of(Classification)
 _current = table_of(CurrentLabel)
+_incidents = table_of(Incident)
 # Incidents per refresh statement: each appears in a few IN lists, well under SQLite's limit of
 # bound parameters, and the window functions only see these incidents' rows.
 _REFRESH_BATCH = 500
@@ -167,7 +172,7 @@ def _computed_labels(attribute: str, pks: list[int] | None) -> Any:
 
 
 def _fill(conn: Connection, pks: list[int] | None) -> None:
-    columns = ["incident_pk", "attribute", "value", "source_kind", "confidence"]
+    columns = ["incident_pk", "attribute", "value", "source_kind", "confidence", "incident_date"]
     for attribute in (MODE_ATTRIBUTE, TECHNIQUE_ATTRIBUTE):
         name = literal(attribute, String)
         computed = _computed_labels(attribute, pks)
@@ -180,7 +185,8 @@ def _fill(conn: Connection, pks: list[int] | None) -> None:
                     computed.c.value,
                     computed.c.source_kind,
                     computed.c.max,
-                ),
+                    _incidents.c.date,
+                ).join_from(computed, _incidents, _incidents.c.id == computed.c.incident_pk),
             )
         )
         # Classified incidents without a label get one NULL-value row, so that "classified" is
@@ -197,6 +203,8 @@ def _fill(conn: Connection, pks: list[int] | None) -> None:
                     null(),
                     func.max(_class.c.source_kind),
                     null(),
+                    # The classifications row carries its incident's date (migration 0007).
+                    func.max(_class.c.incident_date),
                 )
                 .where(
                     _class.c.namespace == LABEL_NAMESPACE,

@@ -52,7 +52,8 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # AIID's incident_id: stable across snapshots; None for incidents that did not come from AIID.
     incident_id: Mapped[int | None] = mapped_column(Integer, unique=True)
-    source: Mapped[str] = mapped_column(String(32), default="aiid")
+    # Indexed: trends leave private ("company") incidents out by looking them up.
+    source: Mapped[str] = mapped_column(String(32), default="aiid", index=True)
     date: Mapped[dt.date | None] = mapped_column(Date, index=True)
     title: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
@@ -135,10 +136,24 @@ class IncidentEntity(Base):
     )
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The incident's date, copied here by database triggers (migration 0007) so that a trend
+    # reads one index instead of looking up 150,000 incidents. Writers leave it out (a trigger
+    # fills it) or, to spare the trigger in bulk, set it to the incident's date.
+    incident_date: Mapped[dt.date | None] = mapped_column(Date)
 
-    # role first: "top deployers" scans one role; entity lookups within a role use it too.
+    # role first: "top deployers" scans one role; entity lookups within a role use it too, and
+    # a trend by role reads (entity, date, incident) from it alone.
     __table_args__ = (
-        Index("ix_incident_entities_role_entity", "role", "entity_pk", "incident_pk"),
+        Index(
+            "ix_incident_entities_role_entity_date",
+            "role",
+            "entity_pk",
+            "incident_date",
+            "incident_pk",
+        ),
+        # Incident order within a role: a trend counts the incidents that have someone in the
+        # role (count DISTINCT) by walking it, without sorting.
+        Index("ix_incident_entities_role_incident_date", "role", "incident_pk", "incident_date"),
     )
 
 
@@ -176,10 +191,22 @@ class Classification(Base):
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     author: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    # The incident's date, kept by database triggers (migration 0007): see IncidentEntity.
+    incident_date: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
         Index("ix_classifications_incident_ns", "incident_pk", "namespace"),
-        Index("ix_classifications_ns_attr_value", "namespace", "attribute", "value"),
+        # Equality on (namespace, attribute, value) for filters; a taxonomy trend reads
+        # (kind, date, incident) from it alone.
+        Index(
+            "ix_classifications_ns_attr_value_date",
+            "namespace",
+            "attribute",
+            "value",
+            "source_kind",
+            "incident_date",
+            "incident_pk",
+        ),
         # Coverage of our own labels (human, model) counts from this alone; imported documents
         # are counted from imported_classifications, a fifth of the rows.
         Index("ix_classifications_kind_ns_incident", "source_kind", "namespace", "incident_pk"),

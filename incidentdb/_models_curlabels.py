@@ -9,7 +9,9 @@ affected incidents in the same transaction as every write of failure-mode rows
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+import datetime as dt
+
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from incidentdb._models import Base
@@ -35,9 +37,22 @@ class CurrentLabel(Base):
     # "human" or "model": where the label came from.
     source_kind: Mapped[str] = mapped_column(String(32))
     confidence: Mapped[float | None] = mapped_column(Float)
+    # The incident's date, written with the row (refresh_current_labels) and kept by a database
+    # trigger when the incident's date changes (migration 0007).
+    incident_date: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
         UniqueConstraint("incident_pk", "attribute", "value"),
-        # Trends group and filter by (attribute, value) and join on incident_pk: index-only.
-        Index("ix_current_labels_attr_value_incident", "attribute", "value", "incident_pk"),
+        # Trends group by (attribute, value) and the date, filters look up (attribute, value):
+        # both index-only.
+        Index(
+            "ix_current_labels_attr_value_date",
+            "attribute",
+            "value",
+            "incident_date",
+            "incident_pk",
+        ),
+        # Incident order within an attribute: counting the classified incidents of a range
+        # (count DISTINCT) walks it without sorting.
+        Index("ix_current_labels_attr_incident_date", "attribute", "incident_pk", "incident_date"),
     )

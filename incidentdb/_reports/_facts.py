@@ -53,7 +53,7 @@ def incident_facts(conn: Connection, ref: IncidentRef) -> dict[str, Any]:
         facts["source"] = "company"
         role = facts.get("reporter_role") or "provider"
         facts["reporter"] = facts.get(f"{role}.name")
-        return facts
+        return _derived(facts)
     row = conn.execute(select(incidents_t).where(incidents_t.c.id == pk)).one()
     names: dict[str, list[str]] = {}
     for role, name in conn.execute(
@@ -76,16 +76,31 @@ def incident_facts(conn: Connection, ref: IncidentRef) -> dict[str, Any]:
     def joined(role: str) -> str | None:
         return ", ".join(names[role]) if names.get(role) else None
 
-    return {
-        "source": row.source,
-        "title": row.title,
-        "description": row.description,
-        "occurrence.date": row.date.isoformat() if row.date else None,
-        "provider.name": joined("developer"),
-        "deployer.name": joined("deployer"),
-        "ai_system.name": joined("implicated_system"),
-        "people_affected.description": joined("harmed"),
-        "references": urls,
-        # Whole lists too: names may hold commas, and exports need them one by one.
-        "entities": names,
-    }
+    return _derived(
+        {
+            "source": row.source,
+            "title": row.title,
+            "description": row.description,
+            "occurrence.date": row.date.isoformat() if row.date else None,
+            "provider.name": joined("developer"),
+            "deployer.name": joined("deployer"),
+            "ai_system.name": joined("implicated_system"),
+            "people_affected.description": joined("harmed"),
+            "references": urls,
+            # Whole lists too: names may hold commas, and exports need them one by one.
+            "entities": names,
+        }
+    )
+
+
+def _derived(facts: dict[str, Any]) -> dict[str, Any]:
+    """Facts some templates ask for as one answer: the OECD's criteria 8 and 9."""
+    name, version = facts.get("ai_system.name"), facts.get("ai_system.version")
+    facts["ai_system.name_version"] = f"{name} {version}" if name and version else name
+    organisations = [
+        f"{facts[key]} ({role})"
+        for key, role in (("provider.name", "developer or provider"), ("deployer.name", "deployer"))
+        if facts.get(key)
+    ]
+    facts["organisations"] = "; ".join(organisations) or None
+    return facts

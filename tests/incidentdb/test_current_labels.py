@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from incidentdb import Store
 from incidentdb._labelling import HumanDecision, ModelTag
 from incidentdb._labels import _computed_labels, refresh_current_labels
-from incidentdb._models import Classification, Incident, table_of
+from incidentdb._models import Classification, Entity, Incident, IncidentEntity, table_of
 from incidentdb._models_curlabels import CurrentLabel
 
 _current = table_of(CurrentLabel)
@@ -110,14 +110,18 @@ def test_unchanged_decisions_write_nothing(db_url: str) -> None:
 def test_migration_backfills_from_existing_rows(db_url: str) -> None:
     import importlib
 
-    revision = importlib.import_module("incidentdb.migrations.versions.0006_current_labels")
+    first = importlib.import_module("incidentdb.migrations.versions.0006_current_labels")
+    dates = importlib.import_module("incidentdb.migrations.versions.0007_trend_dates")
     store = Store(db_url, migrate=False)
     try:
-        store.upgrade(revision.down_revision)
+        store.upgrade(first.down_revision)
         with store.engine.begin() as conn:
             conn.execute(
                 insert(table_of(Incident)),
-                [{"id": i, "incident_id": i, "title": f"t{i}"} for i in (1, 2)],
+                [
+                    {"id": 1, "incident_id": 1, "title": "t1", "date": dt.date(2024, 5, 6)},
+                    {"id": 2, "incident_id": 2, "title": "t2", "date": None},
+                ],
             )
             base = {"namespace": "failure_modes", "value_index": 0, "author": None}
             conn.execute(
@@ -158,10 +162,99 @@ def test_migration_backfills_from_existing_rows(db_url: str) -> None:
                     },
                 ],
             )
-        store.upgrade(revision.revision)
+        store.upgrade(dates.revision)
         assert _rows(store) == sorted(
             [(1, "mode", "agentic", "model", 0.6), (2, "technique", "a.b", "human", 1.0)],
             key=repr,
         )
+        with store.engine.connect() as conn:
+            copied = {
+                table: sorted(
+                    {tuple(r) for r in conn.execute(select(t.c.incident_pk, t.c.incident_date))}
+                )
+                for table, t in (("labels", _current), ("classes", table_of(Classification)))
+            }
+        assert copied == {
+            "labels": [(1, dt.date(2024, 5, 6)), (2, None)],
+            "classes": [(1, dt.date(2024, 5, 6)), (2, None)],
+        }
     finally:
         store.close()
+
+
+def _dates(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    """(incident_pk, incident_date) of every row that copies the incident's date."""
+    tables = {
+        "roles": table_of(IncidentEntity),
+        "classes": table_of(Classification),
+        "labels": _current,
+    }
+    with store.engine.connect() as conn:
+        return {
+            name: sorted(
+                {tuple(r) for r in conn.execute(select(t.c.incident_pk, t.c.incident_date))}
+            )
+            for name, t in tables.items()
+        }
+
+
+def test_every_writer_keeps_the_incident_date_copies(db_url: str) -> None:
+    may, june = dt.date(2024, 5, 1), dt.date(2024, 6, 1)
+    store = Store(db_url)
+    incidents, roles, classes = (
+        table_of(Incident),
+        table_of(IncidentEntity),
+        table_of(Classification),
+    )
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(incidents),
+            [
+                {"id": 1, "incident_id": 1, "title": "t1", "date": may},
+                {"id": 2, "incident_id": 2, "title": "t2", "date": None},
+            ],
+        )
+        conn.execute(insert(table_of(Entity)), [{"id": 1, "slug": "acme", "name": "Acme"}])
+        # Raw inserts that never mention the copy: the database fills it.
+        conn.execute(
+            insert(roles),
+            [
+                {"incident_pk": 1, "entity_pk": 1, "role": "developer"},
+                {"incident_pk": 2, "entity_pk": 1, "role": "deployer"},
+            ],
+        )
+        conn.execute(
+            insert(classes),
+            [
+                {
+                    "incident_pk": pk,
+                    "namespace": "MIT",
+                    "attribute": "Entity",
+                    "value": "AI",
+                    "source_kind": "imported_machine",
+                }
+                for pk in (1, 2)
+            ],
+        )
+    store.write_model_tags("fm", "1", {1: [ModelTag("mode", "agentic", 0.8, None)], 2: []})
+    assert _dates(store) == {
+        "roles": [(1, may), (2, None)],
+        "classes": [(1, may), (2, None)],
+        "labels": [(1, may), (2, None)],
+    }
+    # A corrected date reaches every copy; a row moved to another incident takes its date.
+    with store.engine.begin() as conn:
+        conn.execute(update(incidents).where(incidents.c.id == 2).values(date=june))
+        conn.execute(update(incidents).where(incidents.c.id == 1).values(date=None))
+        conn.execute(
+            update(classes)
+            .where(classes.c.incident_pk == 1, classes.c.namespace == "MIT")
+            .values(incident_pk=2, value="Human")
+        )
+        conn.execute(update(roles).where(roles.c.incident_pk == 1).values(incident_pk=2))
+    assert _dates(store) == {
+        "roles": [(2, june)],
+        "classes": [(1, None), (2, june)],
+        "labels": [(1, None), (2, june)],
+    }
+    store.close()

@@ -112,15 +112,17 @@ def test_templates_are_registered_by_versioned_name() -> None:
     oecd = report_templates.get("oecd.v1")
     assert len(oecd.sections) == 8
     assert len(oecd.fields) == 29
+    # The paper's mandatory criteria: 1, 2, 3, 4, 7, 10 and 11.
     assert [f.id for f in oecd.fields if f.mandatory] == [
         "title",
         "description",
-        "date_occurred",
-        "harm_type",
+        "ai_relation",
+        "submitter",
+        "supporting_materials",
         "severity",
-        "affected_stakeholders",
-        "countries",
+        "harm_type",
     ]
+    assert [f.label.split(".")[0] for f in oecd.fields] == [str(n) for n in range(1, 30)]
     eu = report_templates.get("eu-ai-act.v1")
     assert eu.report_types == ["initial", "follow-up", "combined", "final"]
     assert [s.id for s in eu.sections] == [
@@ -253,17 +255,21 @@ def test_oecd_report_golden(company_store: Store) -> None:
     report = company_store.report("oecd.v1", "C-1", as_of=AS_OF)
     company_store.close()
     _golden("oecd.md", render_markdown(report))
-    assert report["missing"] == []
+    # Criterion 7 is mandatory and the example incident cites nothing.
+    assert [m["field"] for m in report["missing"]] == ["supporting_materials"]
     assert [m["field"] for m in report["missing_optional"]] == [
-        "supporting_materials",
-        "reversibility",
+        "use_mode",
         "rights_affected",
+        "ai_principles",
         "business_function",
-        "data",
-        "inputs",
+        "critical_function",
+        "deployment_breadth",
+        "training_data",
+        "usage_rights",
+        "multiple_systems",
         "autonomy",
-        "outputs",
-        "cause",
+        "steps_to_reproduce",
+        "additional_information",
     ]
     assert "deadline" not in report
 
@@ -291,9 +297,16 @@ def test_an_aiid_incident_reports_with_more_missing(tmp_path: Path) -> None:
         "people_affected_count",
     ]
     assert eu["deadline"] == {"computed": False, "lacking": ["awareness_date", "harm.categories"]}
-    assert [m["field"] for m in oecd["missing"]] == ["harm_type", "severity", "countries"]
+    assert [m["field"] for m in oecd["missing"]] == [
+        "ai_relation",
+        "submitter",
+        "severity",
+        "harm_type",
+    ]
     fields = {f["id"]: f["value"] for s in oecd["sections"] for f in s["fields"]}
-    assert fields["developer"] == "Brightloop Labs"
+    assert fields["organisations"] == (
+        "Brightloop Labs (developer or provider); Brightloop Labs (deployer)"
+    )
     assert fields["date_occurred"] == "2016-03-23"
 
 

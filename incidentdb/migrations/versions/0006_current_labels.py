@@ -6,7 +6,7 @@ Create Date: 2026-11-30
 
 Trends, listings and exports read the effective labels (newest human decision per label, else
 the newest classifier run's tags) from this table instead of recomputing them with window
-functions over every classification row. The upgrade backfills it from the existing rows.
+functions over every classification row. Revision 0007 backfills it from the existing rows.
 """
 
 from __future__ import annotations
@@ -51,15 +51,9 @@ def upgrade() -> None:
             ["attribute", "value", "incident_pk"],
             unique=False,
         )
-    # The backfill uses the very rules the library maintains the table with, so that a
-    # migrated store and one written afterwards cannot disagree. Imported here, not at the top,
-    # so that loading the revision list does not load the models.
-    from incidentdb._labels import refresh_current_labels
-
-    refresh_current_labels(op.get_bind())
-    # Without statistics SQLite's planner ignores the new index's selectivity: on 100,000
-    # incidents a failure-mode trend took 480 ms of CPU before ANALYZE and 325 ms after.
-    op.execute("ANALYZE current_labels")
+    # Filled by 0007, which adds the incident's date to the table: the library's refresh
+    # writes that column, so it cannot run against this revision's table. (Until 0007 this
+    # revision backfilled here; a store migrated then is refilled by 0007, with the same rows.)
 
 
 def downgrade() -> None:
