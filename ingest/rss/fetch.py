@@ -417,7 +417,9 @@ def new_client(*, concurrency: int, per_host: int) -> httpx.AsyncClient:
     """
     return httpx.AsyncClient(
         headers={"User-Agent": USER_AGENT},
-        transport=_PerHostTransport(per_host=per_host, max_idle_hosts=concurrency),
+        # Room for every host a batch of feeds names (the poller interleaves hosts), within a
+        # bound on idle sockets: at most 2 × 64 at the defaults.
+        transport=_PerHostTransport(per_host=per_host, max_idle_hosts=max(4 * concurrency, 64)),
         follow_redirects=False,
     )
 
