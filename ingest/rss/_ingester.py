@@ -250,7 +250,7 @@ class RssIngester:
                 initializer=_ignore_interrupts,
             )
             pool.submit(int).result()  # with `fork`, every worker starts at the first task
-        except OSError:
+        except (OSError, BrokenProcessPool):  # no processes to be had: parse here
             yield None
             return
         try:
