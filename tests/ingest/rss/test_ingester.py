@@ -18,6 +18,7 @@ from incidentdb._feeds import claim_feeds, renew_leases
 from incidentdb._models import Incident, IncidentReport, Report, utc_now
 from incidentdb._models_feeds import Feed, FeedCandidate, FeedEntryRow
 from ingest.rss import RssIngester
+from ingest.rss._ingester import _idle_cpus
 
 # Short limits keep the misbehaving endpoints fast.
 FAST: dict[str, Any] = {
@@ -669,3 +670,15 @@ def test_feeds_parsed_in_processes_or_here_are_stored_alike(
         assert "HTML page where an RSS or Atom feed was expected" in polls[-2][4]
         found.append((entries, polls))
     assert found[0] == found[1]
+
+
+@pytest.mark.parametrize(
+    ("cpus", "load", "expected"),
+    [(2, 0.2, 2), (2, 0.6, 1), (2, 1.4, 1), (2, 11.0, 0), (1, 0.0, 0), (16, 3.0, 5)],
+)
+def test_default_parser_processes_use_the_idle_cpus(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, load: float, expected: int
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert _idle_cpus() == expected
