@@ -3,10 +3,12 @@
 A run has two phases, each safe to run in several worker processes at once on PostgreSQL:
 
 1. **Polling.** The worker leases a batch of due feeds (:func:`incidentdb._feeds.claim_feeds`),
-   polls them concurrently with :func:`ingest.rss.iter_poll_feeds` (conditional GET with the
-   stored validators), parses each answer and stores its entries as `unscored`, one transaction
-   per feed, together with the feed's new state (validators, permanent redirects, back-off) and
-   the run's record of the poll; then it leases the next batch, until none is due.
+   polls them concurrently with the poller of :mod:`ingest.rss.fetch` (conditional GET with the
+   stored validators; the limits of :func:`ingest.rss.poll_feeds`), parses each answer (in
+   forked parser processes when there are CPUs to spare) and stores its entries as `unscored`,
+   group-committed with the feed's new state (validators, permanent redirects, back-off) and
+   the run's record of the poll. It leases the next batch while half of one is still in
+   flight, until none is due, and renews its leases every third of the lease meanwhile.
 2. **Judging.** Unscored entries (this run's and any backlog) are scored by the relevance filter;
    rejected ones are kept as such; relevant ones become reports, and the grouper decides which
    incident each joins, else a candidate incident is opened for an editor to review. Entries are
