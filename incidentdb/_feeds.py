@@ -69,6 +69,7 @@ __all__ = [
     "poll_rows",
     "release_feeds",
     "remove_feed",
+    "renew_leases",
 ]
 
 feeds_t = table_of(Feed)
@@ -264,6 +265,33 @@ def claim_feeds(
         ClaimedFeed(r.id, r.url, r.etag, r.last_modified, bool(r.fulltext), r.consecutive_failures)
         for r in rows
     ]
+
+
+def renew_leases(
+    engine: Engine,
+    worker: str,
+    pks: Sequence[int],
+    lease: dt.timedelta,
+    *,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """Extend `worker`'s leases on `pks` to `lease` from now; returns the feeds renewed.
+
+    A feed missing from the answer is no longer this worker's: its lease expired and another
+    worker claimed it (or it was removed), and it is not taken back.
+    """
+    if not pks:
+        return []
+    now = now or utc_now()
+    with engine.begin() as conn:
+        return list(
+            conn.execute(
+                update(feeds_t)
+                .where(feeds_t.c.id.in_(sorted(pks)), feeds_t.c.lease_owner == worker)
+                .values(lease_expires_at=now + lease)
+                .returning(feeds_t.c.id)
+            ).scalars()
+        )
 
 
 def make_all_due(engine: Engine) -> int:

@@ -64,6 +64,8 @@ class FeedServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.hits: Counter[str] = Counter()
+        # Each TCP connection's client address, with the Host each request on it named.
+        self.connections: dict[tuple[str, int], list[str]] = defaultdict(list)
         self.sent: dict[str, int] = {}
         self.request_headers: dict[str, list[dict[str, str]]] = defaultdict(list)
         self.in_flight: Counter[str] = Counter()
@@ -100,6 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.hits[self.path] += 1
             hit = self.server.hits[self.path]
             self.server.request_headers[self.path].append(dict(self.headers.items()))
+            self.server.connections[self.client_address].append(self.headers.get("Host", ""))
         route = parts.path.strip("/").split("/")
         try:
             self._route(route, query, hit)

@@ -187,7 +187,15 @@ def parse_feed(content: bytes, *, url: str, content_type: str | None = None) -> 
     headers = {"content-location": url, "content-type": content_type or _DEFAULT_CONTENT_TYPE}
     # A file-like object, never the bytes themselves: feedparser fetches strings that look like
     # URLs and opens strings that name files, and this function must stay pure.
-    parsed = feedparser.parse(io.BytesIO(content), response_headers=headers)
+    # Neither sanitising nor rewriting links inside the HTML of summaries and content changes
+    # the plain text we keep (scripts and styles are dropped by our own reduction to text), and
+    # both cost a pass of an HTML parser over every field: about a fifth of the parse.
+    parsed = feedparser.parse(
+        io.BytesIO(content),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
     version = parsed.get("version") or ""
     raw_entries = parsed.get("entries") or []
     if not version and not raw_entries:

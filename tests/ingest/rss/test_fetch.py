@@ -33,7 +33,7 @@ from ingest.rss import (
     poll_feeds,
     poll_feeds_sync,
 )
-from ingest.rss.fetch import _retry_after_seconds
+from ingest.rss.fetch import _PerHostTransport, _retry_after_seconds
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -339,6 +339,39 @@ def test_per_host_limit_applies_to_each_host_and_overall_limit_to_all(
     feed_server.max_total_in_flight = 0
     results = poll_feeds_sync(urls, concurrency=3, per_host=2)
     assert feed_server.max_total_in_flight == 3
+
+
+def test_each_host_keeps_its_own_connections_alive(feed_server: FeedServer) -> None:
+    urls = [
+        feed_server.url(f"/counted?k=keep{host[0]}{i}", host=host)
+        for host in ("127.0.0.1", "localhost")
+        for i in range(6)
+    ]
+    results = poll_feeds_sync(urls, concurrency=8, per_host=2)
+    assert [r.outcome for r in results] == ["ok"] * 12
+    # Two connections per host, each used for one host only, three requests each on average.
+    hosts = sorted(
+        (sorted(set(h.split(":")[0] for h in seen)), len(seen))
+        for seen in feed_server.connections.values()
+    )
+    assert [h for h, _ in hosts] == [["127.0.0.1"]] * 2 + [["localhost"]] * 2
+    assert sum(n for _, n in hosts) == 12
+
+
+def test_idle_host_pools_beyond_the_bound_are_closed(feed_server: FeedServer) -> None:
+    async def fetch(max_idle_hosts: int) -> None:
+        transport = _PerHostTransport(per_host=2, max_idle_hosts=max_idle_hosts)
+        async with httpx.AsyncClient(transport=transport) as client:
+            for i in range(3):
+                for host in ("127.0.0.1", "localhost"):
+                    response = await client.get(feed_server.url(f"/gen/idle{i}?n=1", host=host))
+                    assert response.status_code == 200
+
+    asyncio.run(fetch(2))
+    assert len(feed_server.connections) == 2  # one per host, reused
+    feed_server.connections.clear()
+    asyncio.run(fetch(1))
+    assert len(feed_server.connections) == 6  # each switch of host closed the other's pool
 
 
 # -- everything at once -----------------------------------------------------------------------

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -11,10 +14,11 @@ from rss_server import FeedServer, rss
 from sqlalchemy import select, update
 
 from incidentdb import IngestError, IngestResult, Store, ingesters
-from incidentdb._feeds import claim_feeds
+from incidentdb._feeds import claim_feeds, renew_leases
 from incidentdb._models import Incident, IncidentReport, Report, utc_now
 from incidentdb._models_feeds import Feed, FeedCandidate, FeedEntryRow
 from ingest.rss import RssIngester
+from ingest.rss._ingester import _idle_cpus
 
 # Short limits keep the misbehaving endpoints fast.
 FAST: dict[str, Any] = {
@@ -561,3 +565,120 @@ def test_finish_polls_writes_the_same_in_one_batch_as_one_feed_at_a_time(
     assert notes == [[], [], [], [], []]
     assert states[3][0] == feed_server.url("/moved") and states[4] == (None, None)
     assert polls[-1][0] is True and sum(1 for p in polls if p[0]) == 1
+
+
+def test_renew_leases_extends_only_this_workers_leases(db_url: str) -> None:
+    with Store(db_url) as store:
+        store.add_feeds([("https://a.example.com/feed", None, False)])
+        lease = dt.timedelta(minutes=15)
+        (feed,) = claim_feeds(store.engine, "w1", limit=10, lease=lease)
+        assert renew_leases(store.engine, "w2", [feed.pk], lease) == []
+        later = utc_now() + dt.timedelta(minutes=10)
+        assert renew_leases(store.engine, "w1", [feed.pk], lease, now=later) == [feed.pk]
+        with store.engine.connect() as conn:
+            expires = conn.execute(select(Feed.__table__.c.lease_expires_at)).scalar_one()
+        assert expires.replace(tzinfo=None) == (later + lease).replace(tzinfo=None)
+        # At 16 minutes the first lease would have expired; the renewed one holds.
+        at_16 = utc_now() + dt.timedelta(minutes=16)
+        assert claim_feeds(store.engine, "w2", limit=10, lease=lease, now=at_16) == []
+
+
+def test_leases_are_renewed_while_their_feeds_are_polled(
+    db_url: str, feed_server: FeedServer
+) -> None:
+    """A poll longer than the lease: no other worker may claim the feed meanwhile."""
+    slow = feed_server.url("/gen/slowlease?n=3&sleep=3.5")
+    with Store(db_url) as store:
+        store.add_feeds([(slow, None, False)])
+        ingester = RssIngester(
+            worker_id="w1",
+            lease_seconds=1.2,
+            timeout=10.0,
+            total_timeout=10.0,
+            retries=0,
+            judge=KeywordJudge(),
+        )
+        outcome: list[Any] = []
+        poller = threading.Thread(
+            target=lambda: outcome.append(
+                ingester.run(store, store._start_run("rss.v1", "feeds"), progress=_Silent())
+            )
+        )
+        poller.start()
+        stolen: list[str] = []
+        checks = 0
+        while poller.is_alive():
+            time.sleep(0.2)
+            lease = dt.timedelta(minutes=5)
+            stolen += [f.url for f in claim_feeds(store.engine, "w2", limit=10, lease=lease)]
+            checks += 1
+        poller.join()
+        counts, notes = outcome[0]
+        assert checks >= 10  # the poll outlived the 1.2 s lease many times over
+        assert stolen == []
+        assert counts["feeds"]["ok"] == 1
+        assert counts["entries"]["added"] == 3
+        assert notes == []
+        assert feed_server.hits["/gen/slowlease?n=3&sleep=3.5"] == 1
+
+
+def test_parser_processes_are_forked_only_for_enough_feeds(sqlite_url: str) -> None:
+    ingester = RssIngester(parse_workers=2)
+    with ingester._parse_pool(20) as pool:
+        assert pool is not None
+        assert pool.submit(os.getpid).result() != os.getpid()
+    with ingester._parse_pool(3) as pool:
+        assert pool is None
+    with RssIngester(parse_workers=0)._parse_pool(20) as pool:
+        assert pool is None
+    with pytest.raises(ValueError, match="parse_workers"):
+        RssIngester(parse_workers=-1)
+
+
+def test_feeds_parsed_in_processes_or_here_are_stored_alike(
+    tmp_path: Any, feed_server: FeedServer
+) -> None:
+    urls = [feed_server.url(f"/gen/p{i}?n=4") for i in range(10)]
+    urls.append(feed_server.url("/feeds/rss2.xml"))
+    urls.append(feed_server.url("/page.html"))
+    found = []
+    for workers in (0, 2):
+        with Store(f"sqlite:///{tmp_path / f'{workers}.sqlite'}") as store:
+            store.add_feeds([(u, None, False) for u in urls])
+            result = run(store, parse_workers=workers, judge=None)
+            entries = stored(
+                store,
+                FeedEntryRow,
+                "canonical_url",
+                "link",
+                "guid",
+                "title",
+                "published_at",
+                "authors",
+                "summary",
+                "content",
+            )
+            polls = sorted(
+                (r["url"].rsplit("/", 1)[1], r["outcome"], r["seen"], r["new"], r["error"])
+                for r in store.feed_polls(result.run_id)
+            )
+        assert result.counts["entries"]["added"] == len(entries) == 40 + 3
+        assert polls[-2:] == [
+            ("page.html", "not_a_feed", 0, 0, polls[-2][4]),
+            ("rss2.xml", "ok", 3, 3, None),
+        ]
+        assert "HTML page where an RSS or Atom feed was expected" in polls[-2][4]
+        found.append((entries, polls))
+    assert found[0] == found[1]
+
+
+@pytest.mark.parametrize(
+    ("cpus", "load", "expected"),
+    [(2, 0.2, 2), (2, 3.9, 2), (2, 4.0, 0), (2, 11.0, 0), (1, 0.0, 0), (16, 3.0, 8)],
+)
+def test_default_parser_processes_use_the_idle_cpus(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, load: float, expected: int
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert _idle_cpus() == expected
