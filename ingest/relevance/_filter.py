@@ -42,7 +42,7 @@ __all__ = [
 
 FILTER_NAME = "relevance"
 # Bump when the shipped examples, term lists or features change: scores carry it as provenance.
-FILTER_VERSION = "1.0.0"
+FILTER_VERSION = "1.1.0"
 
 _STOP = frozenset(ENGLISH_STOP_WORDS) | {NUMBER_NORM, "'s", "’s", "say", "said"}
 _LABELS = ("ai", "system", "harm", "entity")
