@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
+from typing import cast
 
 from incidentdb._errors import EvaluationDataError
 from ingest.grouping._grouper import Grouper, GroupingItem, extract_entities
 from ingest.relevance._realdata import RealReport, read_real_reports, unique_reports
 
-__all__ = ["GroupingScore", "evaluate_grouping", "pairwise_score", "real_grouping_items"]
+__all__ = [
+    "GroupingScore",
+    "decide_groups",
+    "evaluate_grouping",
+    "pairwise_score",
+    "real_grouping_items",
+]
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,38 @@ def real_grouping_items(reports: Sequence[RealReport]) -> list[tuple[GroupingIte
     return out
 
 
+def decide_groups(
+    grouper: Grouper, items: Sequence[GroupingItem], *, fit: bool
+) -> list[list[object]]:
+    """Group a stream as feed ingestion does, one :meth:`Grouper.decide` per item.
+
+    Each item is decided against every earlier item (keyed by its group), in the given order;
+    with ``fit``, the grouper is first fitted on those earlier items whenever they have doubled
+    (:meth:`Grouper.fit_if_grown`), as the feed pipeline does with the store's candidates.
+
+    Returns:
+        Groups of keys, in the order their first item arrived; keys keep stream order.
+    """
+    grouper = Grouper(
+        threshold=grouper.threshold,
+        window_days=grouper.window_days,
+        entity_weight=grouper.entity_weight,
+        max_chars=grouper.max_chars,
+    )
+    groups: list[list[object]] = []
+    earlier: list[GroupingItem] = []
+    for item in items:
+        if fit:
+            grouper.fit_if_grown(earlier)
+        match = grouper.decide(item, earlier)
+        group = len(groups) if match is None else cast(int, match.key)
+        if group == len(groups):
+            groups.append([])
+        groups[group].append(item.key)
+        earlier.append(dataclasses.replace(item, key=group))
+    return groups
+
+
 def evaluate_grouping(data: Path, *, grouper: Grouper | None = None) -> list[GroupingScore]:
     """Group the real linked reports under ``data`` with ``Grouper.cluster`` and score it.
 
@@ -96,8 +136,9 @@ def evaluate_grouping(data: Path, *, grouper: Grouper | None = None) -> list[Gro
 
     Returns:
         One row for the reports AIID links to incidents (translations and captured reports),
-        one for those plus submissions that name their incident, and one for the baseline that
-        groups by URL only (what grouping would be without text similarity).
+        one for those plus submissions that name their incident, two for the latter grouped as
+        feed ingestion does (:func:`decide_groups`, unfitted and fitted), and one for the
+        baseline that groups by URL only (what grouping would be without text similarity).
 
     Raises:
         EvaluationDataError: the file is missing or malformed, or holds no linked report.
@@ -112,13 +153,10 @@ def evaluate_grouping(data: Path, *, grouper: Grouper | None = None) -> list[Gro
         items = [item for item, _ in chosen]
         truth = {item.key: inc for item, inc in chosen}
         rows.append(pairwise_score(name, truth, grouper.cluster(items)))
-    url_only = Grouper(threshold=1.01)  # nothing but a shared URL reaches it
     items = [item for item, _ in pairs]
-    rows.append(
-        pairwise_score(
-            "baseline: URL match only",
-            {item.key: inc for item, inc in pairs},
-            url_only.cluster(items),
-        )
-    )
+    truth = {item.key: inc for item, inc in pairs}
+    for name, fit in (("feed ingestion: unfitted", False), ("feed ingestion: fitted", True)):
+        rows.append(pairwise_score(name, truth, decide_groups(grouper, items, fit=fit)))
+    url_only = Grouper(threshold=1.01)  # nothing but a shared URL reaches it
+    rows.append(pairwise_score("baseline: URL match only", truth, url_only.cluster(items)))
     return rows

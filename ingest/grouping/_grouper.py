@@ -16,14 +16,17 @@ first.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Self
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from incidentdb._text import canonical_url
 
@@ -291,14 +294,15 @@ class Grouper:
             sims = self._similarity_to(item, candidates)
         else:
             sims = self._similarity([*candidates, item])[-1, :-1]
-        best: dict[object, GroupMatch] = {}
+        # Scores first, reasons only for the k best: building them is most of the cost.
+        best: dict[object, tuple[float, int]] = {}
         for j, cand in enumerate(candidates):
-            match = self._match(item, cand, float(sims[j]))
+            score = round(self._score(item, cand, float(sims[j])), 4)
             held = best.get(cand.key)
-            if held is None or match.score > held.score:
-                best[cand.key] = match
-        ranked = sorted(best.values(), key=lambda m: -m.score)
-        return ranked[:k]
+            if held is None or score > held[0]:
+                best[cand.key] = (score, j)
+        ranked = sorted(best.values(), key=lambda held: -held[0])[:k]
+        return [self._match(item, candidates[j], float(sims[j])) for _, j in ranked]
 
     def decide(self, item: GroupingItem, candidates: Sequence[GroupingItem]) -> GroupMatch | None:
         """The candidate ``item`` should join, or None when it should open a new incident.
@@ -363,17 +367,46 @@ class Grouper:
                 return group_of[owner]
         return None
 
-    def fit(self, items: Iterable[GroupingItem]) -> Self:
+    def fit(self, items: Iterable[GroupingItem], *, max_items: int = 20_000) -> Self:
         """Learn IDF weights from a corpus (e.g. the store's reports); returns self.
 
         Optional. Unfitted, :meth:`best_matches` weighs words by the candidates it is given at
-        each call; fitted, it weighs them by this corpus and keeps the vector of every item it
-        has seen, so a long ingest does not re-vectorise the same candidates for each entry.
-        :meth:`cluster` always weighs by the stream it groups.
+        each call, so each call vectorises every candidate again; fitted, it weighs them by this
+        corpus and keeps the vector of every item it has seen, so a long ingest vectorises each
+        candidate once. A word the corpus never had weighs as much as the rarest (an IDF of
+        ``1 + ln(n + 1)``), so a new story's own words still count. :meth:`cluster` always
+        weighs by the stream it groups. A fitted grouper keeps scratch state between calls:
+        use one per thread.
+
+        Args:
+            items: the corpus, read once as a stream.
+            max_items: at most this many items are read (the first ones): IDF settles after a
+                few thousand documents, and memory stays bounded whatever the store's size.
         """
-        self.vectorizer_ = self._vectorizer().fit([self._text(it) for it in items])
+        self.vectorizer_ = _OpenTfidf().fit(
+            self._text(it) for it in itertools.islice(items, max_items)
+        )
+        self.fitted_on_ = self.vectorizer_.n_docs_
         self._vectors: dict[GroupingItem, sparse.csr_matrix] = {}
+        self._stacked: tuple[tuple[GroupingItem, ...], sparse.csr_matrix] | None = None
+        self._dense = np.zeros(self.vectorizer_.n_features)
         return self
+
+    def fit_if_grown(self, candidates: Sequence[GroupingItem], *, max_items: int = 20_000) -> bool:
+        """Fit on ``candidates`` unless fitted already on at least half as many; True if it did.
+
+        What a long ingest calls before deciding: the first call fits on the store's candidates,
+        and a later one fits again only when the candidates have doubled (a store that started
+        empty), so an ingest of N reports fits about log2(N) times and vectorises each
+        candidate about once per fit, instead of every candidate for every report.
+        """
+        fitted_on = getattr(self, "fitted_on_", 0)
+        wanted = min(len(candidates), max_items)
+        if wanted == 0 or (fitted_on and (wanted < 2 * fitted_on or fitted_on >= max_items)):
+            return False
+        step = len(candidates) / wanted  # an even sample of a large store, not its oldest part
+        self.fit((candidates[int(i * step)] for i in range(wanted)), max_items=max_items)
+        return True
 
     def _text(self, item: GroupingItem) -> str:
         # The title twice: it names the event in few words.
@@ -392,8 +425,19 @@ class Grouper:
         return np.asarray((matrix @ matrix.T).toarray())
 
     def _similarity_to(self, item: GroupingItem, candidates: Sequence[GroupingItem]) -> np.ndarray:
-        matrix = sparse.vstack([self._vector(c) for c in candidates]).tocsr()
-        return np.asarray((matrix @ self._vector(item).T).toarray()).ravel()
+        # A run decides entry after entry against mostly the same candidates: keep their matrix.
+        key = tuple(candidates)
+        if self._stacked is None or self._stacked[0] != key:
+            rows = [self._vector(c) for c in candidates]
+            self._stacked = (key, _stack(rows, self.vectorizer_.n_features))
+        vector = self._vector(item)
+        # Candidates times the item's vector laid out dense: one pass over the matrix, no
+        # transposed copy of it.
+        dense = self._dense
+        dense[vector.indices] = vector.data
+        sims = self._stacked[1] @ dense
+        dense[vector.indices] = 0.0
+        return np.asarray(sims).ravel()
 
     def _vector(self, item: GroupingItem) -> sparse.csr_matrix:
         try:
@@ -420,7 +464,7 @@ class Grouper:
         if shared_urls:
             return GroupMatch(cand.key, 1.0, [f"same URL {sorted(shared_urls)[0]}"])
         reasons = [f"text similarity {text_sim:.2f}"]
-        shared = {e.lower() for e in item.entities} & {e.lower() for e in cand.entities}
+        shared = _lowered(item.entities) & _lowered(cand.entities)
         if shared:
             reasons.append("shared entities: " + ", ".join(sorted(shared)[:5]))
         if item.date and cand.date:
@@ -430,15 +474,71 @@ class Grouper:
         return GroupMatch(cand.key, round(self._score(item, cand, text_sim), 4), reasons)
 
 
-_MAX_CACHED_VECTORS = 200_000
+# About 3 kB a report (a few hundred words of the first 5,000 characters): some 60 MB at most.
+_MAX_CACHED_VECTORS = 20_000
 
 
+class _OpenTfidf:
+    """TF-IDF like the unfitted grouper's (English stop words, sublinear tf, l2), over hashed
+    words, so a word the corpus never saw still counts, as the rarest word does.
+
+    A fitted ``TfidfVectorizer`` drops words outside its vocabulary: fitted on last month's
+    reports it would not see the name of this week's new chatbot, which is what two reports of
+    a new incident share. Hashing into 2**20 columns keeps the vocabulary open at the price of
+    rare collisions; the IDF table is one float array of that size (8 MB).
+    """
+
+    n_features = 2**20
+
+    def __init__(self) -> None:
+        self._hasher = HashingVectorizer(
+            stop_words="english", alternate_sign=False, norm=None, n_features=self.n_features
+        )
+
+    def fit(self, texts: Iterable[str]) -> Self:
+        df = np.zeros(self.n_features, dtype=np.int64)
+        n = 0
+        iterator = iter(texts)
+        while chunk := list(itertools.islice(iterator, 1000)):
+            counts = self._hasher.transform(chunk).tocsr()
+            df += np.bincount(counts.indices, minlength=self.n_features)
+            n += len(chunk)
+        # sklearn's smoothed IDF; a word in no document gets ln(n + 1) + 1, the highest.
+        self.idf_ = np.log((n + 1) / (df + 1)) + 1.0
+        self.n_docs_ = n
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        matrix = self._hasher.transform(texts).tocsr()
+        matrix.data = (np.log(matrix.data) + 1.0) * self.idf_[matrix.indices]
+        return normalize(matrix, copy=False)
+
+
+def _stack(rows: Sequence[sparse.csr_matrix], width: int) -> sparse.csr_matrix:
+    """One-row CSR matrices as one matrix: ``sparse.vstack`` costs far more for many rows."""
+    if not rows:
+        return sparse.csr_matrix((0, width))
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([r.indptr[1] for r in rows], out=indptr[1:])
+    data = np.concatenate([r.data for r in rows])
+    indices = np.concatenate([r.indices for r in rows])
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), width))
+
+
+# A candidate is compared with every new report of a run: its URLs and names are worked out
+# once (frozensets cache their hash, so a lookup costs little).
+@lru_cache(maxsize=_MAX_CACHED_VECTORS)
 def _canonical(urls: frozenset[str]) -> frozenset[str]:
     return frozenset(c for c in (canonical_url(u) for u in urls) if c)
+
+
+@lru_cache(maxsize=_MAX_CACHED_VECTORS)
+def _lowered(names: frozenset[str]) -> frozenset[str]:
+    return frozenset(x.lower() for x in names)
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
-    la, lb = {x.lower() for x in a}, {x.lower() for x in b}
+    la, lb = _lowered(a), _lowered(b)
     return len(la & lb) / len(la | lb)

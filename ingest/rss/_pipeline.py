@@ -14,7 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-__all__ = ["EntityFinder", "Judge", "Match", "Pipeline", "Verdict", "load_pipeline"]
+__all__ = [
+    "FIT_MAX_REPORTS",
+    "EntityFinder",
+    "Judge",
+    "Match",
+    "Pipeline",
+    "Verdict",
+    "load_pipeline",
+]
+
+# The grouper's IDF comes from at most this many of the store's candidate reports (an even
+# sample), and it caches at most 20,000 vectors: memory stays bounded for a large store.
+FIT_MAX_REPORTS = 20_000
 
 
 @dataclass(frozen=True)
@@ -88,12 +100,16 @@ class Pipeline:
         return self._item(key=key, title=title, text=text, urls=urls, date=date, entities=entities)
 
     def best_matches(self, item: Any, candidates: Sequence[Any], k: int = 5) -> list[Match]:
+        self._grouper.fit_if_grown(candidates, max_items=FIT_MAX_REPORTS)
         return [
             Match(cast(int, m.key), float(m.score), list(m.reasons))
             for m in self._grouper.best_matches(item, list(candidates), k=k)
         ]
 
     def decide(self, item: Any, candidates: Sequence[Any]) -> Match | None:
+        # Fitted on the store's candidates (again only when they have doubled), the grouper
+        # vectorises each candidate once per run instead of all of them for every entry.
+        self._grouper.fit_if_grown(candidates, max_items=FIT_MAX_REPORTS)
         match = self._grouper.decide(item, list(candidates))
         return (
             None

@@ -29,6 +29,8 @@ def test_grouping_csv(tmp_path: Path) -> None:
         "dataset,items,incidents,groups,true_pairs,predicted_pairs,correct_pairs,precision,recall,f1\n"
         "linked reports,5,3,3,2,2,2,1.0,1.0,1.0\n"
         "linked + submissions,6,3,3,4,4,4,1.0,1.0,1.0\n"
+        "feed ingestion: unfitted,6,3,3,4,4,4,1.0,1.0,1.0\n"
+        "feed ingestion: fitted,6,3,3,4,4,4,1.0,1.0,1.0\n"
         "baseline: URL match only,6,3,5,4,1,1,1.0,0.25,0.4\n"
     )
 

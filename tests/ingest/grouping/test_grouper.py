@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import ingest.grouping
@@ -162,15 +163,57 @@ def test_pairwise_score_exact() -> None:
 def test_a_fitted_grouper_ranks_like_an_unfitted_one_and_caches_vectors() -> None:
     corpus = [ROBOTAXI, ROBOTAXI_2, HIRING]
     fitted = Grouper().fit(corpus)
-    assert fitted.fit(corpus) is fitted
+    assert fitted.fit(corpus) is fitted and fitted.fitted_on_ == 3
     matches = fitted.best_matches(ROBOTAXI_2, [HIRING, ROBOTAXI])
     assert [m.key for m in matches] == ["a", "c"]
     assert matches[0].score > 0.5 and matches[1].score == 0.0
     assert set(fitted._vectors) == {ROBOTAXI_2, HIRING, ROBOTAXI}
-    # Words the corpus never saw weigh nothing, but a URL still matches.
+    # Fitted on the same texts it would weigh by, it scores exactly as an unfitted grouper.
+    unfitted = Grouper().best_matches(ROBOTAXI_2, [HIRING, ROBOTAXI])
+    assert [(m.key, m.score, m.reasons) for m in matches] == [
+        (m.key, m.score, m.reasons) for m in unfitted
+    ]
+    # A URL still matches whatever the words.
     stranger = GroupingItem("z", "Zebra", "Quokka.", urls=frozenset({"https://e.com/a"}))
     twin = GroupingItem("t", "Other", "Other.", urls=frozenset({"https://e.com/a"}))
     assert fitted.decide(stranger, [twin]) == GroupMatch("t", 1.0, ["same URL https://e.com/a"])
+
+
+def test_words_the_fitted_corpus_never_saw_still_count() -> None:
+    # Fitted on last month's stories, the grouper must still join two reports of a new one,
+    # which share mostly words (a new product's name) the corpus never had.
+    fitted = Grouper().fit([ROBOTAXI, HIRING])
+    first = GroupingItem("n1", "Quillbot Zephyr leaks Zorvia patient files", "Zephyr Zorvia.")
+    second = GroupingItem("n2", "Zorvia suspends Zephyr after patient files leak", "Zephyr.")
+    match = fitted.decide(second, [ROBOTAXI, HIRING, first])
+    assert match is not None and match.key == "n1" and match.score > 0.5
+
+
+def test_fit_if_grown_fits_again_only_when_the_candidates_have_doubled() -> None:
+    items = [
+        GroupingItem(i, f"Report {i} on system {i}", f"Text {i} about word{i}.") for i in range(9)
+    ]
+    grouper = Grouper()
+    assert grouper.fit_if_grown([]) is False and not hasattr(grouper, "vectorizer_")
+    assert grouper.fit_if_grown(items[:2]) is True and grouper.fitted_on_ == 2
+    assert grouper.fit_if_grown(items[:3]) is False and grouper.fitted_on_ == 2
+    assert grouper.fit_if_grown(items[:4]) is True and grouper.fitted_on_ == 4
+    # At most max_items, an even sample; once fitted on that many it never fits again.
+    assert grouper.fit_if_grown(items, max_items=3) is False
+    capped = Grouper()
+    assert capped.fit_if_grown(items, max_items=3) is True and capped.fitted_on_ == 3
+    assert capped.fit_if_grown([*items, *items], max_items=3) is False
+
+
+def test_fitted_vectors_equal_sklearn_tfidf_on_the_corpus() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from ingest.grouping._grouper import _OpenTfidf
+
+    texts = [ROBOTAXI.text, ROBOTAXI_2.text, HIRING.text, "Driverless taxi driverless taxi."]
+    ours = _OpenTfidf().fit(texts).transform(texts)
+    theirs = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(texts)
+    assert np.allclose((ours @ ours.T).toarray(), (theirs @ theirs.T).toarray())
 
 
 def test_docstring_examples() -> None:

@@ -57,3 +57,32 @@ def test_default_filter_and_grouper_file_a_feed(sqlite_url: str, feed_server: Fe
         assert status["https://c.example.com/3"] == "rejected"
         sizes = sorted(c["reports"] for c in store.review_candidates())
         assert sizes == [1, 2]
+
+
+@pytest.mark.slow
+def test_the_pipeline_fits_its_grouper_on_the_candidates_it_is_given() -> None:
+    import datetime as dt
+
+    from ingest.rss._pipeline import Match, Pipeline
+
+    pipeline = Pipeline([])
+    day = dt.date(2026, 6, 1)
+
+    def item(key: int, title: str, url: str) -> object:
+        return pipeline.item(key, title, title, frozenset({url}), day, frozenset())
+
+    candidates = [
+        item(1, "Robotaxi drags pedestrian in Harbor City", "https://a.example.com/1"),
+        item(2, "Chatbot invents court cases for lawyers", "https://a.example.com/2"),
+    ]
+    new = item(
+        -3, "Harbor City suspends robotaxi that dragged pedestrian", "https://b.example.com/3"
+    )
+    match = pipeline.decide(new, candidates)
+    assert isinstance(match, Match) and match.key == 1
+    grouper = pipeline._grouper
+    assert grouper.fitted_on_ == 2
+    # The same candidates again: no new fit, and the cached vectors serve.
+    vectorizer = grouper.vectorizer_
+    assert [m.key for m in pipeline.best_matches(new, candidates)] == [1, 2]
+    assert grouper.vectorizer_ is vectorizer
