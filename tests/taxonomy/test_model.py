@@ -25,7 +25,7 @@ def test_fit_follows_sklearn_conventions(texts_and_labels: tuple[list, list]) ->
     # The same data and parameters give the same version; other data another.
     again = FailureModeClassifier(name="x", calibration_folds=2).fit(texts, labels)
     assert again.version_ == fresh.version_
-    assert again.version_.startswith("1.1+")
+    assert again.version_.startswith("1.2+")
     other = FailureModeClassifier(name="x", calibration_folds=2).fit(texts[:-1], labels[:-1])
     assert other.version_ != fresh.version_
 
