@@ -35,12 +35,23 @@ Chosen by 5-fold CV on the project's labelled set under several seeds: 1.0 beat 
 
 
 def _fit(
-    texts: list[str], Y: np.ndarray, *, name: str = "incidentdb.trained", with_prior: bool
+    texts: list[str],
+    Y: np.ndarray,
+    *,
+    name: str = "incidentdb.trained",
+    with_prior: bool,
+    labelled: int | None = None,
 ) -> FailureModeClassifier:
+    """A classifier of `texts`, of which the first `labelled` (default: all) are the user's
+    incidents and the rest shipped examples; the thresholds are set on the user's alone."""
     # The default never sees a user's labels, so its probabilities on them are honest
     # evidence to stack beside the text features.
     prior = default_classifier() if with_prior else None
-    return FailureModeClassifier(name=name, prior=prior, prior_weight=PRIOR_WEIGHT).fit(texts, Y)
+    n = len(texts) if labelled is None else labelled
+    chooser = np.r_[np.ones(n), np.zeros(len(texts) - n)]
+    return FailureModeClassifier(name=name, prior=prior, prior_weight=PRIOR_WEIGHT).fit(
+        texts, Y, threshold_weight=chooser if n < len(texts) else None
+    )
 
 
 def labelled_texts(store: Store, rows: Sequence[LabelFileRow]) -> tuple[list[str], np.ndarray]:
@@ -91,7 +102,7 @@ def train(
     rows = _rows(labels)
     texts, Y = labelled_texts(store, rows)
     X, Y = _with_examples(texts, Y, with_examples)
-    classifier = _fit(X, Y, name=name, with_prior=with_prior)
+    classifier = _fit(X, Y, name=name, with_prior=with_prior, labelled=len(texts))
     if out is not None:
         classifier.save(out)
     return classifier
@@ -200,7 +211,7 @@ def _cross_validated(
     progress.stage("cross-validating", total=folds)
     for train_idx, test_idx in splitter.split(np.zeros(len(Y)), strata):
         X, YY = _with_examples([texts[i] for i in train_idx], Y[train_idx], with_examples)
-        model = _fit(X, YY, with_prior=with_prior)
+        model = _fit(X, YY, with_prior=with_prior, labelled=len(train_idx))
         P[test_idx] = model.predict([texts[i] for i in test_idx])
         progress.advance()
     return P
