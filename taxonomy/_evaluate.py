@@ -268,7 +268,7 @@ def evaluate(
 
 def _with_ancestors(techniques: Sequence[str]) -> set[str]:
     # "adversarial.prompt_injection.direct" is also "adversarial.prompt_injection".
-    out = set()
+    out: set[str] = set()
     for t in techniques:
         parts = t.split(".")
         out.update(".".join(parts[:k]) for k in range(2, len(parts) + 1))
@@ -314,7 +314,8 @@ def evaluate_techniques(
         _with_ancestors([t.value for t in tagging.tags if t.attribute == "technique"])
         for tagging in taggings
     ]
-    names = [t for t in TECHNIQUES if any(t in g or t in p for g, p in zip(gold, predicted))]
+    either = set().union(*gold, *predicted)
+    names = [t for t in TECHNIQUES if t in either]
     Y = np.array([[int(t in g) for t in names] for g in gold], dtype=int).reshape(len(rows), -1)
     P = np.array([[int(t in p) for t in names] for p in predicted], dtype=int).reshape(Y.shape)
     result = scores(Y, P, names)

@@ -162,7 +162,9 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         weights = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, float)
         chooser = weights if threshold_weight is None else np.asarray(threshold_weight, float)
         if chooser.shape != weights.shape:
-            raise ValueError(f"threshold_weight has shape {chooser.shape}, expected {weights.shape}")
+            raise ValueError(
+                f"threshold_weight has shape {chooser.shape}, expected {weights.shape}"
+            )
         self.labels_ = tuple(self.labels)
         self.rules_version_ = RULES_VERSION
         self.sklearn_version_ = sklearn.__version__
