@@ -4,7 +4,8 @@ the shipped default stacked as a prior.
 One split is a noisy figure when the rarest labels have ten positives, so this repeats the
 5-fold CV of ``taxonomy eval`` under several seeds and prints each label's mean F1 and the
 macro-F1's mean, spread and range. Every fold's model (thresholds included) is fitted on that
-fold's training part only; the default never saw the labels.
+fold's training part only, its thresholds on the out-of-fold answers of that part's labelled
+incidents (not the shipped examples); the default never saw the labels.
 
 Usage::
 

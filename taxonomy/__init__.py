@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         default_classifier,
         load_examples,
     )
-    from taxonomy._evaluate import evaluate, train
+    from taxonomy._evaluate import evaluate, evaluate_techniques, train
     from taxonomy._model import FailureModeClassifier, Tag, Tagging, load_classifier
     from taxonomy._rules import RuleHit, RuleMatcher
 
@@ -51,6 +51,7 @@ _LAZY = {
     "default_classifier": "_default",
     "load_examples": "_default",
     "evaluate": "_evaluate",
+    "evaluate_techniques": "_evaluate",
     "train": "_evaluate",
     "FailureModeClassifier": "_model",
     "Tag": "_model",
@@ -87,6 +88,7 @@ __all__ = [
     "default_cache_path",
     "default_classifier",
     "evaluate",
+    "evaluate_techniques",
     "import_labels",
     "label_incident",
     "load_classifier",

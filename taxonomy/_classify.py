@@ -201,10 +201,18 @@ class LabelFileRow:
     line: int
 
 
-def read_label_file(path: str | Path) -> list[LabelFileRow]:
+def read_label_file(
+    path: str | Path, allowed: Sequence[str] = MODES, *, kind: str = "modes"
+) -> list[LabelFileRow]:
     """Read a JSONL labels file: ``{"incident_id": N, "labels": [...]}`` per line.
 
     Blank lines are skipped; other keys (a ``why``) are ignored.
+
+    Args:
+        path: the file.
+        allowed: the label values accepted (the modes; the technique ids for a technique
+            labels file).
+        kind: what `allowed` holds, named in the error for an unknown label.
 
     Raises:
         LabelError: the file is missing, or a line is malformed (names file and line).
@@ -231,10 +239,10 @@ def read_label_file(path: str | Path) -> list[LabelFileRow]:
             raise LabelError("incident_id must be an integer", file=source.name, line=number)
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
             raise LabelError("labels must be a list of strings", file=source.name, line=number)
-        unknown = sorted(set(labels) - set(MODES))
+        unknown = sorted(set(labels) - set(allowed))
         if unknown:
             raise LabelError(
-                f"unknown label {', '.join(unknown)} (the modes are {', '.join(MODES)})",
+                f"unknown label {', '.join(unknown)} (the {kind} are {', '.join(allowed)})",
                 file=source.name,
                 line=number,
             )

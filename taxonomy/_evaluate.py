@@ -2,7 +2,8 @@
 
 :func:`evaluate` gives per-label precision, recall, F1 and support and the macro-F1, each with
 a bootstrap 95% interval (incidents resampled with replacement), and a k-fold cross-validated
-figure for a classifier trained on the same labels.
+figure for a classifier trained on the same labels. :func:`evaluate_techniques` measures the
+technique tags (rule evidence under a tagged mode) against a file of technique labels.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from incidentdb._errors import LabelError
 from taxonomy._classify import LabelFileRow, incident_text, read_label_file
 from taxonomy._default import default_classifier, load_examples
 from taxonomy._model import FailureModeClassifier
-from taxonomy._rules import MODES
+from taxonomy._rules import MODES, RULES
 
-__all__ = ["evaluate", "labelled_texts", "scores", "train"]
+__all__ = ["TECHNIQUES", "evaluate", "evaluate_techniques", "labelled_texts", "scores", "train"]
+
+TECHNIQUES: tuple[str, ...] = tuple(t for by in RULES.values() for t in by if t is not None)
+"""The technique ids the tagger can give (those with rules), in the taxonomy's order."""
 
 PRIOR_WEIGHT = 1.0
 """Scale of the shipped default's log-odds as features of a model trained on a user's labels.
@@ -31,12 +35,23 @@ Chosen by 5-fold CV on the project's labelled set under several seeds: 1.0 beat 
 
 
 def _fit(
-    texts: list[str], Y: np.ndarray, *, name: str = "incidentdb.trained", with_prior: bool
+    texts: list[str],
+    Y: np.ndarray,
+    *,
+    name: str = "incidentdb.trained",
+    with_prior: bool,
+    labelled: int | None = None,
 ) -> FailureModeClassifier:
+    """A classifier of `texts`, of which the first `labelled` (default: all) are the user's
+    incidents and the rest shipped examples; the thresholds are set on the user's alone."""
     # The default never sees a user's labels, so its probabilities on them are honest
     # evidence to stack beside the text features.
     prior = default_classifier() if with_prior else None
-    return FailureModeClassifier(name=name, prior=prior, prior_weight=PRIOR_WEIGHT).fit(texts, Y)
+    n = len(texts) if labelled is None else labelled
+    chooser = np.r_[np.ones(n), np.zeros(len(texts) - n)]
+    return FailureModeClassifier(name=name, prior=prior, prior_weight=PRIOR_WEIGHT).fit(
+        texts, Y, threshold_weight=chooser if n < len(texts) else None
+    )
 
 
 def labelled_texts(store: Store, rows: Sequence[LabelFileRow]) -> tuple[list[str], np.ndarray]:
@@ -45,6 +60,12 @@ def labelled_texts(store: Store, rows: Sequence[LabelFileRow]) -> tuple[list[str
     Raises:
         NotFoundError: an incident of the labels is not in the store.
     """
+    out = _texts(store, rows)
+    Y = np.array([[int(m in r.labels) for m in MODES] for r in rows], dtype=int).reshape(-1, 5)
+    return out, Y
+
+
+def _texts(store: Store, rows: Sequence[LabelFileRow]) -> list[str]:
     ids = [r.incident_id for r in rows]
     texts: dict[int, str] = {}
     for batch in store.incident_texts(incident_ids=ids):
@@ -55,8 +76,7 @@ def labelled_texts(store: Store, rows: Sequence[LabelFileRow]) -> tuple[list[str
     for r in rows:
         key = r.incident_id if r.incident_id in texts else store.resolve_incident_id(r.incident_id)
         out.append(texts[key])
-    Y = np.array([[int(m in r.labels) for m in MODES] for r in rows], dtype=int).reshape(-1, 5)
-    return out, Y
+    return out
 
 
 def train(
@@ -82,7 +102,7 @@ def train(
     rows = _rows(labels)
     texts, Y = labelled_texts(store, rows)
     X, Y = _with_examples(texts, Y, with_examples)
-    classifier = _fit(X, Y, name=name, with_prior=with_prior)
+    classifier = _fit(X, Y, name=name, with_prior=with_prior, labelled=len(texts))
     if out is not None:
         classifier.save(out)
     return classifier
@@ -105,8 +125,11 @@ def _with_examples(
     return texts + example_texts, np.vstack([Y, EY])
 
 
-def scores(Y: np.ndarray, P: np.ndarray) -> dict[str, Any]:
-    """Per-label precision, recall, F1 and support, and the macro-F1 (0 where undefined)."""
+def scores(Y: np.ndarray, P: np.ndarray, names: Sequence[str] = MODES) -> dict[str, Any]:
+    """Per-label precision, recall, F1 and support, and the macro-F1 (0 where undefined).
+
+    Columns of `Y` and `P` are `names`, in order.
+    """
     tp = (Y & P).sum(axis=0)
     predicted = P.sum(axis=0)
     support = Y.sum(axis=0)
@@ -118,7 +141,7 @@ def scores(Y: np.ndarray, P: np.ndarray) -> dict[str, Any]:
             "f1": round(float(f1[j]), 4),
             "support": int(support[j]),
         }
-        for j, m in enumerate(MODES)
+        for j, m in enumerate(names)
     }
     return {"macro_f1": round(float(f1.mean()), 4), "labels": labels}
 
@@ -188,7 +211,7 @@ def _cross_validated(
     progress.stage("cross-validating", total=folds)
     for train_idx, test_idx in splitter.split(np.zeros(len(Y)), strata):
         X, YY = _with_examples([texts[i] for i in train_idx], Y[train_idx], with_examples)
-        model = _fit(X, YY, with_prior=with_prior)
+        model = _fit(X, YY, with_prior=with_prior, labelled=len(train_idx))
         P[test_idx] = model.predict([texts[i] for i in test_idx])
         progress.advance()
     return P
@@ -241,3 +264,66 @@ def evaluate(
     finally:
         progress.done()
     return result
+
+
+def _with_ancestors(techniques: Sequence[str]) -> set[str]:
+    # "adversarial.prompt_injection.direct" is also "adversarial.prompt_injection".
+    out: set[str] = set()
+    for t in techniques:
+        parts = t.split(".")
+        out.update(".".join(parts[:k]) for k in range(2, len(parts) + 1))
+    return out
+
+
+def evaluate_techniques(
+    store: Store,
+    labels: str | Path,
+    classifier: FailureModeClassifier | None = None,
+    *,
+    progress: Progress = SILENT,
+) -> dict[str, Any]:
+    """Measure the technique tags of `classifier` (default: the shipped one) against a file of
+    technique labels: ``{"incident_id": N, "labels": ["adversarial.jailbreak", ...]}``.
+
+    A technique implies its parent technique, in the labels and in the tags alike (an incident
+    labelled ``adversarial.prompt_injection.direct`` counts for ``adversarial.prompt_injection``
+    too). Scores cover every technique that is labelled or tagged at least once; the macro-F1
+    averages those with labelled incidents.
+
+    Returns:
+        ``{"level": "technique", "macro_f1", "labels": {technique: {precision, recall, f1,
+        support}}, "model", "incidents"}``.
+
+    Raises:
+        LabelError: the labels file is malformed, empty or names an unknown technique.
+        NotFoundError: an incident of the labels is not in the store.
+    """
+    rows = read_label_file(labels, TECHNIQUES, kind="techniques")
+    if not rows:
+        raise LabelError("no labelled incidents", file=str(labels))
+    texts = _texts(store, rows)
+    model = classifier if classifier is not None else default_classifier()
+    try:
+        progress.stage("evaluating", total=len(texts))
+        taggings = model.tag(texts, top_features=0)
+        progress.advance(len(texts))
+    finally:
+        progress.done()
+    gold = [_with_ancestors(r.labels) for r in rows]
+    predicted = [
+        _with_ancestors([t.value for t in tagging.tags if t.attribute == "technique"])
+        for tagging in taggings
+    ]
+    either = set().union(*gold, *predicted)
+    names = [t for t in TECHNIQUES if t in either]
+    Y = np.array([[int(t in g) for t in names] for g in gold], dtype=int).reshape(len(rows), -1)
+    P = np.array([[int(t in p) for t in names] for p in predicted], dtype=int).reshape(Y.shape)
+    result = scores(Y, P, names)
+    supported = [s["f1"] for s in result["labels"].values() if s["support"] > 0]
+    result["macro_f1"] = round(float(np.mean(supported)), 4) if supported else 0.0
+    return {
+        "level": "technique",
+        **result,
+        "model": {"name": model.name, "version": model.version_},
+        "incidents": len(rows),
+    }

@@ -136,12 +136,23 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
     # -- fitting --------------------------------------------------------------------------
 
     def fit(
-        self, X: Sequence[str], y: Any, sample_weight: Sequence[float] | None = None
+        self,
+        X: Sequence[str],
+        y: Any,
+        sample_weight: Sequence[float] | None = None,
+        threshold_weight: Sequence[float] | None = None,
     ) -> FailureModeClassifier:
         """Learn from texts `X` and labels `y` (an indicator matrix, or label lists).
 
-        `sample_weight` weighs examples (e.g. a user's labelled incidents over the shipped
-        examples); it also weighs the out-of-fold predictions that set the thresholds.
+        Args:
+            X: the texts.
+            y: their labels.
+            sample_weight: weighs examples (e.g. a user's labelled incidents over the
+                shipped examples).
+            threshold_weight: weighs the out-of-fold predictions that set each label's
+                threshold (default: `sample_weight`). Zero for the shipped examples sets the
+                thresholds on a user's incidents alone: the written examples are easier than
+                real incidents, and thresholds fitted to them are too confident.
 
         Returns:
             self.
@@ -149,6 +160,11 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         texts = list(X)
         Y = self._indicator(y, len(texts))
         weights = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, float)
+        chooser = weights if threshold_weight is None else np.asarray(threshold_weight, float)
+        if chooser.shape != weights.shape:
+            raise ValueError(
+                f"threshold_weight has shape {chooser.shape}, expected {weights.shape}"
+            )
         self.labels_ = tuple(self.labels)
         self.rules_version_ = RULES_VERSION
         self.sklearn_version_ = sklearn.__version__
@@ -187,7 +203,9 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         oof = np.zeros((len(texts), len(self.labels_)))
         for j in range(len(self.labels_)):
             target = Y[:, j]
-            estimator, coef, threshold, oof[:, j] = self._fit_one(features, target, weights)
+            estimator, coef, threshold, oof[:, j] = self._fit_one(
+                features, target, weights, chooser
+            )
             self.estimators_.append(estimator)
             self.coef_[j] = coef
             self.thresholds_[j] = threshold
@@ -203,6 +221,8 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         else:
             # The prior's own identity, not its repr (which omits what it learnt).
             params["prior"] = self.prior.version_
+        if threshold_weight is not None:
+            params["threshold_weight"] = hashlib.sha256(chooser.tobytes()).hexdigest()
         self.fingerprint_ = _fingerprint(texts, Y, params)
         self.trained_at_ = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         return self
@@ -223,7 +243,11 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _fit_one(
-        self, features: sp.csr_matrix, target: np.ndarray, weights: np.ndarray
+        self,
+        features: sp.csr_matrix,
+        target: np.ndarray,
+        weights: np.ndarray,
+        chooser: np.ndarray,
     ) -> tuple[Any, np.ndarray, float, np.ndarray]:
         """A calibrated model of one label, its coefficients, its threshold and the
         out-of-fold probabilities of the training texts.
@@ -255,7 +279,10 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
             decision.reshape(-1, 1), target, sample_weight=weights
         )
         oof = platt.predict_proba(decision.reshape(-1, 1))[:, 1]
-        threshold = self._choose_threshold(oof, target, weights)
+        if not chooser[target == 1].any():
+            # No positive the thresholds may learn from: fall back on every example.
+            chooser = weights
+        threshold = self._choose_threshold(oof, target, chooser)
         return _Calibrated(model, platt), model.coef_[0], threshold, oof
 
     def _choose_threshold(self, oof: np.ndarray, target: np.ndarray, weights: np.ndarray) -> float:

@@ -35,7 +35,7 @@ __all__ = ["MODES", "RULES", "RULES_VERSION", "RuleHit", "RuleMatcher", "lemma"]
 MODES: tuple[str, ...] = ("multi_turn", "agentic", "distribution_shift", "adversarial", "misuse")
 """The five failure modes, in the taxonomy's order."""
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 """Bumped whenever :data:`RULES` or the cue lists change meaning (part of a classifier version)."""
 
 # -- the rule lemmatiser ---------------------------------------------------------------------
@@ -290,7 +290,6 @@ RULES: dict[str, dict[str | None, tuple[str, ...]]] = {
             "agent ran",
             "on behalf of users",
             "without user approval",
-            "without approval",
             "acted autonomously",
             "autonomously",
             "on its own",
@@ -325,6 +324,14 @@ RULES: dict[str, dict[str | None, tuple[str, ...]]] = {
             "tool misuse",
             "unauthorized transactions",
             "unauthorized purchase",
+            "production database",
+            "deleted the database",
+            "deleted a database",
+            "unauthorized commands",
+            "transfer funds",
+            "transferred funds",
+            "unsafe flags",
+            "without approval",
         ),
         "agentic.data_exfiltration": (
             "exfiltrated",
@@ -394,6 +401,9 @@ RULES: dict[str, dict[str | None, tuple[str, ...]]] = {
             "black defendant",
             "black patient",
             "black driver",
+            "black student",
+            "asian descent",
+            "elders",
             "black voices",
             "black speakers",
             "people of color",
@@ -469,6 +479,18 @@ RULES: dict[str, dict[str | None, tuple[str, ...]]] = {
             "outdated maps",
             "outdated gps",
             "map data",
+            "operating conditions",
+            "operational design domain",
+            "edge case",
+            "edge cases",
+            "unusual conditions",
+            "unusual situation",
+            "low lighting",
+            "poor lighting",
+            "lighting conditions",
+            "overturned truck",
+            "billboard",
+            "real-world performance",
         ),
         "distribution_shift.concept_drift": (
             "concept drift",
@@ -578,6 +600,10 @@ RULES: dict[str, dict[str | None, tuple[str, ...]]] = {
             "system prompt",
             "reveal its instructions",
             "revealed its instructions",
+            "crafted prompt",
+            "crafted prompts",
+            "hijacked the bot",
+            "hijacked using",
         ),
         "adversarial.prompt_injection.indirect": (
             "indirect prompt injection",
@@ -604,6 +630,16 @@ RULES: dict[str, dict[str | None, tuple[str, ...]]] = {
             "jailbroke",
             "jailbroken",
             "jailbreaks",
+            "bypass safety restrictions",
+            "bypassed safety restrictions",
+            "bypass safety checks",
+            "bypassing safety checks",
+            "bypassed filters",
+            "bypassed the filters",
+            "bypass safeguards",
+            "bypassed safeguards",
+            "circumvent safeguards",
+            "prompt manipulation",
         ),
         "adversarial.jailbreak.role_play": (
             "do anything now",

@@ -153,6 +153,13 @@ def train(
     show_default=True,
     help="Cross-validated models stack the shipped default's log-odds as features.",
 )
+@click.option(
+    "--level",
+    type=click.Choice(["mode", "technique"]),
+    default="mode",
+    show_default=True,
+    help="Measure the failure-mode tags, or the technique tags against technique labels.",
+)
 @format_option
 @pass_app
 def eval_(
@@ -164,12 +171,19 @@ def eval_(
     seed: int,
     examples: bool,
     prior: bool,
+    level: str,
     fmt: str,
 ) -> None:
     """Precision, recall, F1, support and macro-F1 of a classifier against your labels."""
-    from taxonomy import evaluate, load_classifier
+    from taxonomy import evaluate, evaluate_techniques, load_classifier
 
     classifier = load_classifier(model_path) if model_path else None
+    if level == "technique":
+        _print_technique_eval(
+            evaluate_techniques(app.store(), labels_path, classifier, progress=app.progress()),
+            fmt,
+        )
+        return
     result = evaluate(
         app.store(),
         labels_path,
@@ -214,3 +228,23 @@ def eval_(
     if cv:
         title += f" (cv: {cv['folds']}-fold, trained on the labels)"
     output_rows(rows, fmt, EVAL_COLUMNS, title=title)
+
+
+TECHNIQUE_EVAL_COLUMNS = ["technique", "precision", "recall", "f1", "support"]
+
+
+def _print_technique_eval(result: dict[str, Any], fmt: str) -> None:
+    if fmt == "json":
+        echo_json(result)
+        return
+    rows: list[dict[str, Any]] = [
+        {
+            "technique": technique,
+            **{k: f"{v:.3f}" if k != "support" else v for k, v in scores.items()},
+        }
+        for technique, scores in result["labels"].items()
+    ]
+    rows.append({"technique": "macro (labelled techniques)", "f1": f"{result['macro_f1']:.3f}"})
+    model = result["model"]
+    title = f"{model['name']} {model['version']} techniques on {result['incidents']} incidents"
+    output_rows(rows, fmt, TECHNIQUE_EVAL_COLUMNS, title=title)

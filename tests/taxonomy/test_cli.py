@@ -245,3 +245,82 @@ def test_train_stacks_the_default_unless_told_not_to(
     assert list(with_prior.feature_names_[-5:]) == [f"prior:{m}" for m in with_prior.labels_]
     assert without.prior is None
     assert not any(str(n).startswith("prior:") for n in without.feature_names_)
+
+
+TECHNIQUE_LABELS = Path(__file__).parent / "fixtures" / "techniques.jsonl"
+
+
+def test_eval_of_techniques(sqlite_store_url: str, model_path: str) -> None:
+    out = run(
+        sqlite_store_url,
+        "taxonomy",
+        "eval",
+        "--level",
+        "technique",
+        "--labels",
+        str(TECHNIQUE_LABELS),
+        "--model",
+        model_path,
+        "--format",
+        "csv",
+    )
+    # 110 is labelled crescendo, which the text does not show: a miss, and with it half the
+    # support of its parent, adversarial.jailbreak. 118 ("no evidence of a jailbreak") is
+    # negated: no technique. Techniques neither labelled nor tagged are left out.
+    assert out == (
+        "technique,precision,recall,f1,support\n"
+        "agentic.tool_misuse,1.000,1.000,1.000,1\n"
+        "agentic.data_exfiltration,1.000,1.000,1.000,1\n"
+        "distribution_shift.demographic_underrepresentation,1.000,1.000,1.000,1\n"
+        "distribution_shift.environment_shift,1.000,1.000,1.000,1\n"
+        "adversarial.prompt_injection,1.000,1.000,1.000,1\n"
+        "adversarial.prompt_injection.indirect,1.000,1.000,1.000,1\n"
+        "adversarial.jailbreak,1.000,0.500,0.667,2\n"
+        "adversarial.jailbreak.role_play,1.000,1.000,1.000,1\n"
+        "adversarial.jailbreak.crescendo,0.000,0.000,0.000,1\n"
+        "macro (labelled techniques),,,0.852,\n"
+    )
+    result = json.loads(
+        run(
+            sqlite_store_url,
+            "taxonomy",
+            "eval",
+            "--level",
+            "technique",
+            "--labels",
+            str(TECHNIQUE_LABELS),
+            "--model",
+            model_path,
+            "--format",
+            "json",
+        )
+    )
+    assert result["level"] == "technique"
+    assert result["macro_f1"] == 0.8519
+    assert result["incidents"] == 7
+    assert result["labels"]["adversarial.jailbreak"] == {
+        "precision": 1.0,
+        "recall": 0.5,
+        "f1": 0.6667,
+        "support": 2,
+    }
+
+
+def test_eval_of_techniques_refuses_a_mode_label(
+    sqlite_store_url: str, tmp_path: Path, model_path: str
+) -> None:
+    labels = tmp_path / "t.jsonl"
+    labels.write_text('{"incident_id": 105, "labels": ["adversarial"]}\n')
+    result = invoke(
+        sqlite_store_url,
+        "taxonomy",
+        "eval",
+        "--level",
+        "technique",
+        "--labels",
+        str(labels),
+        "--model",
+        model_path,
+    )
+    assert result.exit_code == 1
+    assert "unknown label adversarial (the techniques are agentic.tool_misuse," in result.stderr

@@ -25,7 +25,7 @@ def test_fit_follows_sklearn_conventions(texts_and_labels: tuple[list, list]) ->
     # The same data and parameters give the same version; other data another.
     again = FailureModeClassifier(name="x", calibration_folds=2).fit(texts, labels)
     assert again.version_ == fresh.version_
-    assert again.version_.startswith("1.1+")
+    assert again.version_.startswith("1.2+")
     other = FailureModeClassifier(name="x", calibration_folds=2).fit(texts[:-1], labels[:-1])
     assert other.version_ != fresh.version_
 
@@ -164,3 +164,27 @@ def test_a_prior_gives_out_of_fold_answers_for_texts_it_learnt_from(
     assert not np.allclose(training, predicting)
     unseen = stacked._prior_block(["An unrelated text."], [[]], training=True).toarray()
     assert unseen == pytest.approx(stacked._prior_block(["An unrelated text."], [[]]).toarray())
+
+
+def test_threshold_weight_decides_which_examples_set_the_threshold() -> None:
+    chooser = FailureModeClassifier()
+    oof = np.array([0.9, 0.51, 0.41, 0.31])
+    target = np.array([1, 0, 1, 0])
+    # All four: cutting below 0.41 keeps both positives and one negative (F1 0.8).
+    assert chooser._choose_threshold(oof, target, np.ones(4)) == 0.325
+    # Without the positive at 0.41, only the one at 0.9 is worth keeping (F1 1.0).
+    assert chooser._choose_threshold(oof, target, np.array([1.0, 1.0, 0.0, 1.0])) == 0.525
+
+
+def test_threshold_weight_leaves_the_models_alone(texts_and_labels: tuple[list, list]) -> None:
+    texts, labels = texts_and_labels
+    base = FailureModeClassifier(name="x", calibration_folds=2).fit(texts, labels)
+    ones = FailureModeClassifier(name="x", calibration_folds=2).fit(
+        texts, labels, threshold_weight=np.ones(len(texts))
+    )
+    assert np.array_equal(ones.thresholds_, base.thresholds_)
+    assert np.allclose(ones.coef_, base.coef_, atol=1e-4)  # liblinear: same fit, within tol
+    # Thresholds set another way make another model version.
+    assert ones.version_ != base.version_
+    with pytest.raises(ValueError, match="threshold_weight has shape"):
+        FailureModeClassifier(calibration_folds=2).fit(texts, labels, threshold_weight=[1.0])

@@ -58,6 +58,7 @@ def test_exported_names() -> None:
         "default_cache_path",
         "default_classifier",
         "evaluate",
+        "evaluate_techniques",
         "import_labels",
         "label_incident",
         "load_classifier",

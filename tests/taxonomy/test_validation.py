@@ -145,3 +145,18 @@ def test_not_json(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(IncidentDBError, match=r"cannot read taxonomy file .*nope\.json"):
         Taxonomy.from_file(tmp_path / "nope.json")
+
+
+def test_the_shipped_technique_labels_are_ids_and_known_techniques() -> None:
+    from taxonomy import load_taxonomy, read_label_file
+    from taxonomy._evaluate import TECHNIQUES
+
+    path = bundled_data("taxonomy", "technique_labels.v1.jsonl")
+    rows = read_label_file(path, TECHNIQUES, kind="techniques")
+    assert len(rows) == 87
+    assert len({r.incident_id for r in rows}) == 87
+    node_ids = {n.id for n in load_taxonomy().nodes}
+    assert {t for r in rows for t in r.labels} <= node_ids
+    # Ids and labels only: no AIID text is committed.
+    for line in path.read_text("utf-8").splitlines():
+        assert set(json.loads(line)) == {"incident_id", "labels"}
