@@ -34,7 +34,7 @@ def test_the_indexes_come_back_as_the_migrations_made_them(tmp_path: Path) -> No
         assert [row[1] for row in before if row[0] == "index"] == [
             "ix_classifications_incident_ns",
             "ix_classifications_kind_ns_incident",
-            "ix_classifications_ns_attr_value",
+            "ix_classifications_ns_attr_value_date",
         ]
         result = store.ingest("aiid.v1", SAMPLE)
         assert result.counts["classifications"]["added"] > 0

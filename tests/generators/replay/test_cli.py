@@ -176,5 +176,7 @@ def test_ctrl_c_keeps_finished_cases_and_the_next_replay_resumes(
         invoke(db, *args[args.index("replay") :], "--format", "json", "--concurrency", "4").stdout
     )
     assert (resumed["run"], resumed["cases"], resumed["skipped"]) == (1, 8, finished)
-    # Only unfinished cases were sent again (one that was in flight at Ctrl-C is resent).
-    assert len(chat_server.seen) - before == 8 - finished
+    # Only unfinished cases were sent again (one that was in flight at Ctrl-C is resent); a case
+    # may take more than one request when the server's scripted 500 or slow answer hits it.
+    resent = {seen.key for seen in chat_server.seen[before:]}
+    assert len(resent) == 8 - finished
