@@ -734,7 +734,15 @@ class IngestWriter:
         incidents it classifies, so documents missing from it are stale and go.
         """
         counts = self.counts["classifications"]
-        pk_of = dict(self.conn.execute(select(incidents_t.c.incident_id, incidents_t.c.id)).all())
+        # Each value row carries its incident's date (the trends' grouping key) as the driver
+        # stores it, so the insert trigger that would otherwise copy it row by row never fires.
+        pk_of: dict[int, int] = {}
+        date_of: dict[int, Any] = {}
+        for iid, pk, date in self.conn.exec_driver_sql(
+            f"SELECT incident_id, id, date FROM {incidents_t.name}"
+        ):
+            pk_of[iid] = pk
+            date_of[pk] = date
         grouped: dict[tuple[int, str], dict[str, ClassificationRecord]] = {}
         for rec in records:
             self.progress.advance()
@@ -808,7 +816,7 @@ class IngestWriter:
                         doc_hash,
                     )
                 )
-                rows_out.extend(_classification_rows(ipk, rec, created))
+                rows_out.extend(_classification_rows(ipk, rec, created, date_of.get(ipk)))
             if len(rows_out) >= BATCH * 5:
                 flush()
         flush()
@@ -1002,11 +1010,12 @@ _CLASSIFICATION_COLUMNS = (
     "source_kind",
     "published",
     "created_at",
+    "incident_date",
 )
 
 
 def _classification_rows(
-    incident_pk: int, rec: ClassificationRecord, created: Any
+    incident_pk: int, rec: ClassificationRecord, created: Any, incident_date: Any
 ) -> Iterator[tuple[Any, ...]]:
     """_CLASSIFICATION_COLUMNS rows: one per value, lists exploded in order, empties left out."""
     namespace, kind, published = rec.namespace, str(rec.source_kind), rec.published
@@ -1016,7 +1025,17 @@ def _classification_rows(
             # Most values are already text (`type(...) is` is the cheapest test of that).
             text = item if type(item) is str else _value_text(item)
             if text:  # neither None nor ""
-                yield (incident_pk, namespace, attribute, text, index, kind, published, created)
+                yield (
+                    incident_pk,
+                    namespace,
+                    attribute,
+                    text,
+                    index,
+                    kind,
+                    published,
+                    created,
+                    incident_date,
+                )
 
 
 def _resolve_chains(pairs: dict[int, int], note: Any) -> dict[int, int]:

@@ -78,3 +78,15 @@ def test_a_table_with_rows_keeps_its_indexes(tmp_path: Path) -> None:
             dropped = IngestWriter(conn)._drop_indexes_of_empty(table_of(Classification))
             assert len(dropped) == 3
             conn.rollback()
+
+
+def test_imported_classification_rows_carry_their_incidents_date(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 'a.sqlite'}") as store:
+        store.ingest("aiid.v1", SAMPLE)
+        with store.engine.connect() as conn:
+            rows, same = conn.exec_driver_sql(
+                "SELECT count(*), sum(c.incident_date IS i.date) FROM classifications c "
+                "JOIN incidents i ON i.id = c.incident_pk"
+            ).one()
+    assert rows > 0
+    assert same == rows
