@@ -713,17 +713,19 @@ class IngestWriter:
             slug for rec in records.values() for slugs in rec.entities.values() for slug in slugs
         )
         links: list[tuple[int, int]] = []
-        roles: list[tuple[int, int, str, int]] = []
+        # Role rows carry their incident's date (the trends' grouping key), as classification
+        # rows do, so migration 0007's per-row copy trigger does not fire on an import.
+        roles: list[tuple[Any, ...]] = []
         for iid, rec in records.items():
             ipk = pk_of[iid]
             for report_pk in dict.fromkeys(report_pks[n] for n in rec.report_numbers):
                 links.append((ipk, report_pk))
             for role, slugs in rec.entities.items():
                 for position, slug in enumerate(dict.fromkeys(slugs)):
-                    roles.append((ipk, entity_pks[slug], str(role), position))
+                    roles.append((ipk, entity_pks[slug], str(role), position, rec.date))
         bulk = _Bulk(self.conn)
         bulk.load(links_t, ["incident_pk", "report_pk"], links)
-        bulk.load(roles_t, ["incident_pk", "entity_pk", "role", "position"], roles)
+        bulk.load(roles_t, ["incident_pk", "entity_pk", "role", "position", "incident_date"], roles)
 
     # -- classifications -----------------------------------------------------------------------
 

@@ -90,3 +90,15 @@ def test_imported_classification_rows_carry_their_incidents_date(tmp_path: Path)
             ).one()
     assert rows > 0
     assert same == rows
+
+
+def test_imported_entity_roles_carry_their_incidents_date(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 'a.sqlite'}") as store:
+        store.ingest("aiid.v1", SAMPLE)
+        with store.engine.connect() as conn:
+            rows, same = conn.exec_driver_sql(
+                "SELECT count(*), sum(r.incident_date IS i.date) FROM incident_entities r "
+                "JOIN incidents i ON i.id = r.incident_pk"
+            ).one()
+    assert rows > 0
+    assert same == rows
