@@ -48,7 +48,7 @@ class SourceKind(StrEnum):
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     def content_hash(self) -> str:
         """A stable hash of the record's content, for change detection.

@@ -214,3 +214,25 @@ def test_the_cli_starts_without_the_heavy_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout == "[]\n"
+
+
+def test_main_pauses_the_garbage_collector_only_while_the_command_loads() -> None:
+    # In a new process: main() freezes what start-up allocated, which a test process must not.
+    code = (
+        "import gc, sys\n"
+        "from incidentdb.cli import cli, main\n"
+        "seen = []\n"
+        "@cli.command('probe')\n"
+        "def probe():\n"
+        "    seen.append((gc.isenabled(), gc.get_freeze_count() > 0))\n"
+        "for argv in (['probe'], ['--version']):\n"
+        "    sys.argv = ['incidentdb', *argv]\n"
+        "    try:\n"
+        "        main()\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "    seen.append(gc.isenabled())\n"
+        "print(seen)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == "[(True, True), True, True]"
