@@ -16,9 +16,17 @@ Besides wall time, each run's CPU time (user + system) is measured: of the child
 the CLIs (``os.wait4``), of this process for the library. On a shared machine the wall times
 grow with the load average (printed with the figures); the CPU times much less.
 
+``--base PATH`` also runs another ``incidentdb`` console script (say, one installed from a
+checkout of main) in every repeat, alternating with ours, so that both see the same load.
+
+Python compiles a module it imports from a checkout on every start when it may not write
+``__pycache__`` (``PYTHONDONTWRITEBYTECODE``), while an installed wheel and sqlite-utils carry
+their bytecode. The script prints which case it measured; ``--compile`` writes the bytecode of
+the CLIs' packages first (as ``pip install`` does), so that the comparison is like for like.
+
 Usage::
 
-    python benchmarks/aiid_import.py [--data FOLDER] [--repeat 5]
+    python benchmarks/aiid_import.py [--data FOLDER] [--repeat 5] [--base PATH] [--compile]
 """
 
 from __future__ import annotations
@@ -48,8 +56,11 @@ BIN = Path(sys.executable).parent
 
 
 def _script(name: str) -> list[str]:
-    path = BIN / name
-    return [str(path)] if path.exists() else [sys.executable, "-m", name.replace("-", "_")]
+    # Next to this interpreter, else next to the one a virtual environment was made from.
+    for folder in (BIN, Path(sys.base_prefix) / "bin"):
+        if (folder / name).exists():
+            return [str(folder / name)]
+    return [sys.executable, "-m", name.replace("-", "_")]
 
 
 def _run(command: list[str]) -> tuple[float, float]:
@@ -64,6 +75,34 @@ def _run(command: list[str]) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
+def _compile_bytecode(script: list[str]) -> None:
+    """Write the bytecode of the packages the console script `script` imports from."""
+    python = script[0]
+    if len(script) == 1:  # a console script: its interpreter is on the first line
+        with open(script[0], encoding="utf-8") as handle:
+            python = handle.readline().removeprefix("#!").strip()
+    code = (
+        "import compileall, os, importlib\n"
+        "for name in ('incidentdb', 'ingest'):\n"
+        "    folder = os.path.dirname(importlib.import_module(name).__file__)\n"
+        "    compileall.compile_dir(folder, quiet=1)\n"
+    )
+    subprocess.run([python, "-c", code], check=True)
+
+
+def _bytecode_cached(script: list[str]) -> str:
+    python = script[0]
+    if len(script) == 1:
+        with open(script[0], encoding="utf-8") as handle:
+            python = handle.readline().removeprefix("#!").strip()
+    code = (
+        "import importlib.util, os, incidentdb._store as m\n"
+        "print(os.path.exists(importlib.util.cache_from_source(m.__file__)))"
+    )
+    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
+    return "cached" if out.stdout.strip() == "True" else "compiled on every start"
+
+
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -72,6 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="snapshot folder")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--base", type=Path, help="another incidentdb console script, run alternately with ours"
+    )
+    parser.add_argument(
+        "--compile", action="store_true", help="write the CLIs' bytecode first (as pip does)"
+    )
     args = parser.parse_args(argv)
     data: Path = args.data
     if not (data / "incidents.csv").exists():
@@ -83,13 +128,25 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(__file__).resolve().parents[1]
     code = code_state(root)
     info = machine()
+    ours = _script("incidentdb")
+    base = [str(args.base)] if args.base else None
+    clis = [ours, *([base] if base else [])]
+    if args.compile:
+        for script in clis:
+            _compile_bytecode(script)
     print(f"AIID import benchmark: {data}")
     print(
         f"machine: {info['cpu']}, {info['nproc']} cores; Python {info['python']}; "
         f"SQLite {info['sqlite']}; {args.repeat} repeats, fresh databases each"
     )
 
+    print(
+        f"PYTHONDONTWRITEBYTECODE: {os.environ.get('PYTHONDONTWRITEBYTECODE') or 'unset'}; "
+        + "; ".join(f"{script[0]}: bytecode {_bytecode_cached(script)}" for script in clis)
+    )
+
     times: dict[str, list[float]] = {
+        "base_cli": [],
         "ours_cli": [],
         "ours_lib": [],
         "ours_schema": [],
@@ -100,26 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     loads = [_load()]
     counts: dict[str, dict[str, int]] = {}
     sqlite_utils_rows = 0
-    for _ in range(args.repeat):
+    for repeat in range(args.repeat):
         with tempfile.TemporaryDirectory(prefix="incidentdb-bench-") as tmp:
             folder = Path(tmp)
-            cli_db = folder / "ours-cli.db"
-            _record(
-                times,
-                cpu,
-                "ours_cli",
-                *_run(
-                    [
-                        *_script("incidentdb"),
-                        "--db",
-                        f"sqlite:///{cli_db}",
-                        "--quiet",
-                        "ingest",
-                        "aiid",
-                        str(data),
-                    ]
-                ),
-            )
+            # Base and ours take turns going first, so neither always follows sqlite-utils.
+            turns = [("ours_cli", ours), *([("base_cli", base)] if base else [])]
+            if repeat % 2:
+                turns.reverse()
+            for key, script in turns:
+                cli_db = folder / f"{key}.db"
+                command = [*script, "--db", f"sqlite:///{cli_db}", "--quiet", "ingest", "aiid"]
+                _record(times, cpu, key, *_run([*command, str(data)]))
 
             started, cpu_started = time.perf_counter(), time.process_time()
             store = Store(f"sqlite:///{folder / 'ours-lib.db'}")
@@ -182,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     su_median = median_min(times["sqlite_utils"])[0]
     su_cpu = median_min(cpu["sqlite_utils"])[0]
     labels = {
+        "base_cli": f"base: {args.base} (CLI, new process)",
         "ours_cli": "incidentdb ingest aiid (CLI, new process)",
         "ours_lib": "Store() + ingest (library, in process)",
         "ours_schema": "  of which: Store() creating the schema",
@@ -190,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     rows = []
     for key, label in labels.items():
+        if not times[key]:
+            continue
         med, low = median_min(times[key])
         cpu_med = median_min(cpu[key])[0]
         rows.append([label, med, low, f"{med / su_median:.2f}", cpu_med, f"{cpu_med / su_cpu:.2f}"])
@@ -203,9 +254,17 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"goal ours/sqlite-utils <= 2 (CLI vs CLI, medians): {cli_ratio:.2f} -> {verdict}")
     print(f"the same in CPU time (user + system): {cli_cpu_ratio:.2f}")
-    print("all runs (s): " + "; ".join(f"{k} {[round(t, 3) for t in v]}" for k, v in times.items()))
+    if base:
+        base_ratio = median_min(times["base_cli"])[0] / su_median
+        base_cpu_ratio = median_min(cpu["base_cli"])[0] / su_cpu
+        print(f"base in the same runs: {base_ratio:.2f} wall, {base_cpu_ratio:.2f} CPU")
     print(
-        "all runs (CPU s): " + "; ".join(f"{k} {[round(t, 3) for t in v]}" for k, v in cpu.items())
+        "all runs (s): "
+        + "; ".join(f"{k} {[round(t, 3) for t in v]}" for k, v in times.items() if v)
+    )
+    print(
+        "all runs (CPU s): "
+        + "; ".join(f"{k} {[round(t, 3) for t in v]}" for k, v in cpu.items() if v)
     )
     return 0
 
