@@ -330,17 +330,31 @@ class IngestWriter:
         pks = self._entities()
         missing = sorted({s for s in slugs if s not in pks})
         if missing:
+            before = self._last_pk(entities_t)
             _Bulk(self.conn).insert(
                 entities_t,
                 ["slug", "name", "name_known"],
                 [(s, name_from_slug(s), False) for s in missing],
             )
-            rows = self.conn.execute(
-                select(entities_t.c.slug, entities_t.c.id).where(entities_t.c.slug.in_(missing))
-            )
-            pks.update({slug: pk for slug, pk in rows})
+            pks.update(self._added_since(entities_t, "slug", before, set(missing)))
             self.counts["entities"]["added_from_slug"] += len(missing)
         return pks
+
+    def _last_pk(self, table: Table) -> int:
+        return int(
+            self.conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table.name}").scalar_one()
+        )
+
+    def _added_since(self, table: Table, key: str, before: int, wanted: set[Any]) -> dict[Any, int]:
+        """`key` → primary key of the rows of `table` this transaction added after `before`.
+
+        One range scan instead of IN lists of thousands of values (SQLAlchemy renders each one
+        as a parameter); `wanted` drops rows another writer may have added meanwhile.
+        """
+        rows = self.conn.exec_driver_sql(
+            f"SELECT {key}, id FROM {table.name} WHERE id > {int(before)}"
+        )
+        return {k: pk for k, pk in rows if k in wanted}
 
     # -- taxonomies ----------------------------------------------------------------------------
 
@@ -596,7 +610,9 @@ class IngestWriter:
     def _report_pk_map(self, numbers: Iterable[int]) -> dict[int, int]:
         wanted = sorted(set(numbers))
         pks: dict[int, int] = {}
-        for chunk in _batches(wanted, BATCH):
+        before = last_report_pk(self.conn)
+        # An empty reports table (a first import from CSVs without reports.csv) has none of them.
+        for chunk in _batches(wanted if before else [], BATCH):
             rows = self.conn.execute(
                 select(reports_t.c.report_number, reports_t.c.id).where(
                     reports_t.c.report_number.in_(chunk)
@@ -606,9 +622,12 @@ class IngestWriter:
         missing = [n for n in wanted if n not in pks]
         if missing:
             # The incident names reports this snapshot does not carry: keep the link with a
-            # stub that a later import (with reports.csv or reports.bson) fills in.
-            now = utc_now()
-            before = last_report_pk(self.conn)
+            # stub that a later import (with reports.csv or reports.bson) fills in. The values
+            # are in the driver's form already: empty JSON lists, one timestamp.
+            sqlite = self.conn.dialect.name == "sqlite"
+            now: Any = utc_now()
+            if sqlite:
+                now = _SqliteDatetime()(now)
             _Bulk(self.conn).insert(
                 reports_t,
                 [
@@ -621,16 +640,11 @@ class IngestWriter:
                     "created_at",
                     "updated_at",
                 ],
-                [(n, True, [], [], [], [], now, now) for n in missing],
+                [(n, True, "[]", "[]", "[]", "[]", now, now) for n in missing],
+                prepared=8,
             )
             index_new_reports(self.conn, before)
-            for chunk in _batches(missing, BATCH):
-                rows = self.conn.execute(
-                    select(reports_t.c.report_number, reports_t.c.id).where(
-                        reports_t.c.report_number.in_(chunk)
-                    )
-                )
-                pks.update({n: pk for n, pk in rows})
+            pks.update(self._added_since(reports_t, "report_number", before, set(missing)))
             self.counts["reports"]["stubs"] += len(missing)
         return pks
 
