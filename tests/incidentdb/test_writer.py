@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from incidentdb._records import ReportRecord
+from incidentdb._records import EntityRecord, ReportRecord
 from incidentdb._writer import ReportRows
 
 
@@ -38,3 +38,49 @@ def test_rows_are_in_each_drivers_form() -> None:
     assert sqlite_row[16] == postgres_row[16] == '["a","b"]'
     assert sqlite_row[8] == "[]"
     assert sqlite_row[-1] == postgres_row[-1] == record.content_hash()
+
+
+def test_stubs_and_slug_entities_link_to_their_own_rows(db_url: str) -> None:
+    # Report 2 and entity "acme" are stored first; reports 1 and 3 and the other slugs are not.
+    from sqlalchemy import select
+
+    from incidentdb import EntityRole, IncidentRecord, Store
+    from incidentdb._models import Entity, IncidentEntity, IncidentReport, Report, table_of
+    from incidentdb._writer import IngestWriter
+
+    reports, links = table_of(Report), table_of(IncidentReport)
+    entities, roles = table_of(Entity), table_of(IncidentEntity)
+    with Store(db_url) as store, store.engine.begin() as conn:
+        writer = IngestWriter(conn)
+        make_row = ReportRows(sqlite=store.dialect == "sqlite")
+        writer.report_rows([make_row(ReportRecord(report_number=2, title="Two", tags=["x"]))])
+        writer.entities([EntityRecord(slug="acme", name="ACME Inc.")])
+        incident = IncidentRecord(
+            incident_id=10,
+            title="Ten",
+            report_numbers=[3, 2, 1, 3],
+            entities={EntityRole.DEPLOYER: ["beta-corp", "acme"], EntityRole.HARMED: ["c"]},
+        )
+        writer.incidents([incident])
+        linked = conn.execute(
+            select(reports.c.report_number, reports.c.is_stub, reports.c.authors, reports.c.tags)
+            .join(links, links.c.report_pk == reports.c.id)
+            .order_by(reports.c.report_number)
+        ).all()
+        named = conn.execute(
+            select(entities.c.slug, entities.c.name, roles.c.role, roles.c.position)
+            .join(roles, roles.c.entity_pk == entities.c.id)
+            .order_by(roles.c.role, roles.c.position)
+        ).all()
+    assert [tuple(row) for row in linked] == [
+        (1, True, [], []),
+        (2, False, [], ["x"]),
+        (3, True, [], []),
+    ]
+    assert [tuple(row) for row in named] == [
+        ("beta-corp", "Beta Corp", "deployer", 0),
+        ("acme", "ACME Inc.", "deployer", 1),
+        ("c", "C", "harmed", 0),
+    ]
+    assert writer.counts["reports"] == {"added": 1, "stubs": 2}
+    assert writer.counts["entities"] == {"added": 1, "added_from_slug": 2}
