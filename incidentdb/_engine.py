@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +15,7 @@ from incidentdb._errors import MigrationError, StoreError
 # --version` and `--help`, which read DATABASE_URL_ENV from here, start without it.
 if TYPE_CHECKING:
     from alembic.config import Config
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
 __all__ = ["DATABASE_URL_ENV", "SCHEMA_HEAD", "default_database_url", "make_engine"]
 
@@ -159,28 +161,32 @@ def check_models(engine: Engine) -> None:
         command.check(cfg)
 
 
-def ensure_schema(engine: Engine) -> None:
+def ensure_schema(engine: Engine) -> bool:
     """Create and migrate a new or older store; refuse one newer than this code.
 
     A new SQLite store is created from `SQLITE_SCHEMA` (the migrations' result, recorded) and then
     migrated on by alembic if that script is behind the migrations: replaying the script takes a
     few milliseconds, where importing alembic and running every migration took 0.3-0.6 s.
+
+    Returns:
+        Whether this call created a new, empty SQLite store.
     """
     from sqlalchemy import inspect
 
     current = current_revision(engine)
     if current == SCHEMA_HEAD:
-        return
+        return False
     if current is None and inspect(engine).get_table_names():
         tables = ", ".join(sorted(inspect(engine).get_table_names())[:5])
         raise MigrationError(
             f"the database holds tables ({tables}, …) but no incidentdb schema version",
             hint="Point --db at an empty database or one incidentdb created.",
         )
-    if current is None and engine.dialect.name == "sqlite":
+    created = current is None and engine.dialect.name == "sqlite"
+    if created:
         current = _create_sqlite_schema(engine)
         if current == SCHEMA_HEAD:
-            return
+            return True
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config())
@@ -190,6 +196,34 @@ def ensure_schema(engine: Engine) -> None:
             hint="Upgrade incidentdb: the database was migrated by a newer version.",
         )
     run_migration(engine, "upgrade", "head")
+    return created
+
+
+@contextmanager
+def rollback_journal(conn: Connection) -> Iterator[None]:
+    """Run the block (one transaction on `conn`, a SQLite connection outside any) with SQLite's
+    rollback journal instead of the WAL, then go back to the WAL.
+
+    For the first import into a new store: through the WAL every page is written twice, into
+    the log at commit and into the file at the checkpoint; with a rollback journal a page the
+    file did not have yet is written once and journals nothing (2026 AIID CSVs: a 20 MB store,
+    0.03-0.06 CPU-s less). If another connection has the file open, the mode cannot change and
+    the block simply runs with the WAL.
+    """
+    import sqlite3
+
+    raw: Any = conn.connection.driver_connection
+    try:
+        switched = raw.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
+    except sqlite3.OperationalError:  # locked by another connection: stay in WAL
+        switched = False
+    try:
+        yield
+    finally:
+        if switched:
+            # Should this fail, every new connection asks for the WAL again.
+            with suppress(sqlite3.OperationalError):
+                raw.execute("PRAGMA journal_mode=WAL")
 
 
 # -- a new SQLite store from a recorded schema ---------------------------------------------------

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from sqlalchemy import (
+    Connection,
     Engine,
     distinct,
     extract,
@@ -105,8 +106,8 @@ class Store:
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
         self.url = _engine.normalise_url(url or _engine.default_database_url())
         self.engine: Engine = _engine.make_engine(self.url)
-        if migrate:
-            _engine.ensure_schema(self.engine)
+        # A SQLite store this object created: its first ingest writes without the WAL.
+        self._new_sqlite = _engine.ensure_schema(self.engine) if migrate else False
 
     def close(self) -> None:
         self.engine.dispose()
@@ -174,7 +175,7 @@ class Store:
                 progress,
             ),
             plugin.open(source, progress) as opened,
-            self.engine.begin() as conn,
+            self._ingest_transaction() as conn,
         ):
             writer = IngestWriter(conn, progress)
             plugin.load(opened, writer, progress)
@@ -199,6 +200,17 @@ class Store:
             notes=list(writer.notes),
             seconds=time.perf_counter() - started,
         )
+
+    @contextmanager
+    def _ingest_transaction(self) -> Iterator[Connection]:
+        """The ingest's one transaction; a new SQLite store's first one without the WAL."""
+        if not self._new_sqlite:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        self._new_sqlite = False
+        with self.engine.connect() as conn, _engine.rollback_journal(conn), conn.begin():
+            yield conn
 
     @contextmanager
     def _recording_failures(

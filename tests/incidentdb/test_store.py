@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -355,3 +355,35 @@ def test_an_entity_named_twice_keeps_the_last_name(db_url: str) -> None:
         with store.engine.connect() as conn:
             name = conn.exec_driver_sql("SELECT name FROM entities WHERE slug = 'e1'").scalar()
         assert name == "Renamed in a later batch"
+
+
+@ingesters.register("journal-probe.v1")
+class JournalProbe(MemoryIngester):
+    """Records the SQLite journal mode its load runs in."""
+
+    name = "journal-probe.v1"
+    modes: ClassVar[list[str]] = []
+
+    def load(self, records: dict[str, list[Any]], writer: IngestWriter, progress: Progress) -> None:
+        self.modes.append(writer.conn.exec_driver_sql("PRAGMA journal_mode").scalar_one())
+        super().load(records, writer, progress)
+
+
+def test_a_new_sqlite_stores_first_import_skips_the_wal(sqlite_url: str) -> None:
+    JournalProbe.modes.clear()
+    with Store(sqlite_url) as store:
+        with pytest.raises(SnapshotFormatError):
+            store.ingest("journal-probe.v1", "mem", fail_after_reports=True, **BASE)
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert store.schema_status()["tables"]["incidents"] == 0
+        assert store.schema_status()["tables"]["reports"] == 0
+        store.ingest("journal-probe.v1", "mem", **BASE)
+    with Store(sqlite_url) as store:
+        store.ingest("journal-probe.v1", "mem", **BASE)
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert [r["incident_id"] for r in store.list_incidents()] == [2, 1]
+    # Only the first ingest into the store this process created runs without the WAL; the
+    # failed one rolled back through the rollback journal.
+    assert JournalProbe.modes == ["delete", "wal", "wal"]
