@@ -56,8 +56,13 @@ def normalise_url(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets readers query while an ingest writes; NORMAL sync is safe with WAL.
+    import sqlite3
+
     cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # While a new store's first ingest holds it in rollback-journal mode (`rollback_journal`),
+    # the switch fails at once ("locked"); this connection reads in that mode meanwhile.
+    with suppress(sqlite3.OperationalError):
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
@@ -209,6 +214,11 @@ def rollback_journal(conn: Connection) -> Iterator[None]:
     file did not have yet is written once and journals nothing (2026 AIID CSVs: a 20 MB store,
     0.03-0.06 CPU-s less). If another connection has the file open, the mode cannot change and
     the block simply runs with the WAL.
+
+    Meanwhile other connections read the store as it was before, except while the pages are
+    written: at commit, and, for an import larger than the page cache (64 MB), from the moment
+    SQLite spills pages to the file until the commit; they wait for that (busy timeout 30 s),
+    where the WAL would have let them read throughout.
     """
     import sqlite3
 

@@ -364,8 +364,16 @@ class JournalProbe(MemoryIngester):
     name = "journal-probe.v1"
     modes: ClassVar[list[str]] = []
 
+    def __init__(self, peek: str | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.peek = peek
+
     def load(self, records: dict[str, list[Any]], writer: IngestWriter, progress: Progress) -> None:
         self.modes.append(writer.conn.exec_driver_sql("PRAGMA journal_mode").scalar_one())
+        writer.reports(records.get("reports", []))
+        if self.peek:  # another connection opens the store and reads it meanwhile
+            with Store(self.peek) as other:
+                self.modes.append(f"other sees {other.schema_status()['tables']['reports']}")
         super().load(records, writer, progress)
 
 
@@ -373,7 +381,9 @@ def test_a_new_sqlite_stores_first_import_skips_the_wal(sqlite_url: str) -> None
     JournalProbe.modes.clear()
     with Store(sqlite_url) as store:
         with pytest.raises(SnapshotFormatError):
-            store.ingest("journal-probe.v1", "mem", fail_after_reports=True, **BASE)
+            store.ingest(
+                "journal-probe.v1", "mem", fail_after_reports=True, peek=sqlite_url, **BASE
+            )
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert store.schema_status()["tables"]["incidents"] == 0
@@ -386,4 +396,5 @@ def test_a_new_sqlite_stores_first_import_skips_the_wal(sqlite_url: str) -> None
         assert [r["incident_id"] for r in store.list_incidents()] == [2, 1]
     # Only the first ingest into the store this process created runs without the WAL; the
     # failed one rolled back through the rollback journal.
-    assert JournalProbe.modes == ["delete", "wal", "wal"]
+    # A reader that opens the store meanwhile sees it as it was (no reports yet).
+    assert JournalProbe.modes == ["delete", "other sees 0", "wal", "wal"]
