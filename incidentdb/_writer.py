@@ -353,7 +353,7 @@ class IngestWriter:
         """
         rows = self.conn.exec_driver_sql(
             f"SELECT {key}, id FROM {table.name} WHERE id > {int(before)}"
-        )
+        ).all()  # one fetchall: iterating a result fetches row by row
         return {k: pk for k, pk in rows if k in wanted}
 
     # -- taxonomies ----------------------------------------------------------------------------
@@ -729,17 +729,26 @@ class IngestWriter:
         links: list[tuple[int, int]] = []
         # Role rows carry their incident's date (the trends' grouping key), as classification
         # rows do, so migration 0007's per-row copy trigger does not fire on an import.
+        # They are made in the driver's form (the date once per incident), so no row is copied
+        # again to convert it.
         roles: list[tuple[Any, ...]] = []
+        bulk = _Bulk(self.conn)
+        day = _sqlite_day if bulk.sqlite else _same
         for iid, rec in records.items():
             ipk = pk_of[iid]
             for report_pk in dict.fromkeys(report_pks[n] for n in rec.report_numbers):
                 links.append((ipk, report_pk))
+            date = day(rec.date)
             for role, slugs in rec.entities.items():
                 for position, slug in enumerate(dict.fromkeys(slugs)):
-                    roles.append((ipk, entity_pks[slug], str(role), position, rec.date))
-        bulk = _Bulk(self.conn)
+                    roles.append((ipk, entity_pks[slug], str(role), position, date))
         bulk.load(links_t, ["incident_pk", "report_pk"], links)
-        bulk.load(roles_t, ["incident_pk", "entity_pk", "role", "position", "incident_date"], roles)
+        bulk.load(
+            roles_t,
+            ["incident_pk", "entity_pk", "role", "position", "incident_date"],
+            roles,
+            prepared=5,
+        )
 
     # -- classifications -----------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ def test_stubs_and_slug_entities_link_to_their_own_rows(db_url: str) -> None:
         incident = IncidentRecord(
             incident_id=10,
             title="Ten",
+            date=dt.date(2024, 2, 29),
             report_numbers=[3, 2, 1, 3],
             entities={EntityRole.DEPLOYER: ["beta-corp", "acme"], EntityRole.HARMED: ["c"]},
         )
@@ -68,7 +69,13 @@ def test_stubs_and_slug_entities_link_to_their_own_rows(db_url: str) -> None:
             .order_by(reports.c.report_number)
         ).all()
         named = conn.execute(
-            select(entities.c.slug, entities.c.name, roles.c.role, roles.c.position)
+            select(
+                entities.c.slug,
+                entities.c.name,
+                roles.c.role,
+                roles.c.position,
+                roles.c.incident_date,
+            )
             .join(roles, roles.c.entity_pk == entities.c.id)
             .order_by(roles.c.role, roles.c.position)
         ).all()
@@ -78,9 +85,9 @@ def test_stubs_and_slug_entities_link_to_their_own_rows(db_url: str) -> None:
         (3, True, [], []),
     ]
     assert [tuple(row) for row in named] == [
-        ("beta-corp", "Beta Corp", "deployer", 0),
-        ("acme", "ACME Inc.", "deployer", 1),
-        ("c", "C", "harmed", 0),
+        ("beta-corp", "Beta Corp", "deployer", 0, dt.date(2024, 2, 29)),
+        ("acme", "ACME Inc.", "deployer", 1, dt.date(2024, 2, 29)),
+        ("c", "C", "harmed", 0, dt.date(2024, 2, 29)),
     ]
     assert writer.counts["reports"] == {"added": 1, "stubs": 2}
     assert writer.counts["entities"] == {"added": 1, "added_from_slug": 2}
