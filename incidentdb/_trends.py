@@ -24,7 +24,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, Text, and_, cast, distinct, func, or_, select, union_all
+from sqlalchemy import (
+    TIMESTAMP,
+    Integer,
+    Text,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 
 from incidentdb._errors import QueryError
@@ -173,23 +186,29 @@ def incident_conditions(
     return conditions
 
 
-def _bucket(period: str, dialect: str, date: Any) -> Any:
-    """A cheap grouping key for `period`: the year, or the month (for months and quarters)."""
-    unit = "year" if period == "year" else "month"
+def _month(dialect: str, date: Any) -> Any:
+    """The month of `date`, spelled as in migration 0008's trend indexes.
+
+    The database groups by this expression in index order only if it is the indexed one,
+    literally: constants inline, not bound parameters.
+    """
     if dialect == "sqlite":
-        return func.substr(date, 1, 4 if unit == "year" else 7)
-    return func.date_trunc(unit, date)
+        return func.substr(date, literal_column("1"), literal_column("7"))
+    return func.date_trunc(literal_column("'month'"), cast(date, TIMESTAMP))
 
 
-def _label(period: str, dialect: str, bucket: Any) -> Any:
-    """The period label of a :func:`_bucket` key."""
+def _label(period: str, dialect: str, month: Any) -> Any:
+    """The period label of a :func:`_month` key."""
     if dialect != "sqlite":
         pattern = {"year": "YYYY", "month": "YYYY-MM", "quarter": 'YYYY-"Q"Q'}[period]
-        return func.to_char(bucket, pattern)
-    if period != "quarter":
-        return bucket
-    quarter = (cast(func.substr(bucket, 6, 2), Integer) + 2) // 3
-    return func.substr(bucket, 1, 4).concat("-Q").concat(cast(quarter, Text))
+        return func.to_char(month, literal_column(f"'{pattern}'"))
+    if period == "month":
+        return month
+    year = func.substr(month, literal_column("1"), literal_column("4"))
+    if period == "year":
+        return year
+    quarter = (cast(func.substr(month, literal_column("6"), literal_column("2")), Integer) + 2) // 3
+    return year.concat("-Q").concat(cast(quarter, Text))
 
 
 @dataclass(frozen=True)
@@ -206,6 +225,9 @@ class _Dimension:
     rows: Any
     marked: Any
     distinct: bool
+    # An index walks `marked` in incident order (labels, roles): grouping by incident counts
+    # without sorting. Else count(DISTINCT), which sorts whatever index the planner picks.
+    marked_in_order: bool = True
 
 
 def _dimension(by: str) -> _Dimension:
@@ -221,12 +243,10 @@ def _dimension(by: str) -> _Dimension:
         )
         return _Dimension(rows, marked, distinct=False)
     if by in _ROLES:
-        # Scanned in (role, entity) order, so the entity lookups walk the small table in order.
-        rows = (
-            select(_roles.c.incident_pk, _entities.c.name.label("grp"), _roles.c.incident_date)
-            .join(_entities, _entities.c.id == _roles.c.entity_pk)
-            .where(_roles.c.role == by)
-        )
+        # The entity's name is copied beside the role row (migration 0008): no join.
+        rows = select(
+            _roles.c.incident_pk, _roles.c.entity_name.label("grp"), _roles.c.incident_date
+        ).where(_roles.c.role == by)
         marked = select(_roles.c.incident_pk, _roles.c.incident_date).where(_roles.c.role == by)
         return _Dimension(rows, marked, distinct=True)
     if by.startswith("taxonomy:"):
@@ -243,7 +263,7 @@ def _dimension(by: str) -> _Dimension:
                 _class.c.incident_pk, _class.c.value.label("grp"), _class.c.incident_date
             ).where(value_rows)
             marked = select(_class.c.incident_pk, _class.c.incident_date).where(value_rows)
-            return _Dimension(rows, marked, distinct=True)
+            return _Dimension(rows, marked, distinct=True, marked_in_order=False)
     raise QueryError(
         f"cannot group by {by!r}",
         hint="Group by one of failure_mode, technique, deployer, developer, harmed or "
@@ -297,6 +317,12 @@ def _filters(pk: Any, where: Mapping[str, Sequence[str]] | None) -> list[Any]:
     return conditions
 
 
+def _probed(pk: Any, dialect: str) -> Any:
+    """`pk` as an expression, so that SQLite tests ``IN (filter)`` per row of the index it
+    walks instead of looking up every filtered incident and sorting (PostgreSQL weighs both)."""
+    return pk + 0 if dialect == "sqlite" else pk
+
+
 def _in_range(date: Any, since: dt.date | None, until: dt.date | None) -> list[Any]:
     conditions = [date.is_not(None)]
     if since is not None:
@@ -337,26 +363,44 @@ def trends(
         _analytic_settings(conn)
 
     rows_q = dimension.rows.subquery("dimension")
-    # Grouped by a cheap key first (a slice of the ISO text on SQLite, date_trunc on
-    # PostgreSQL; months for quarters), labelled and summed afterwards: a quarter label or a
-    # to_char() per row cost as much again as the rest of the statement. Exact for distinct
-    # counts too: an incident lies in one month and one year only.
-    bucket = _bucket(period, dialect, rows_q.c.incident_date)
-    counted = func.count(distinct(rows_q.c.incident_pk)) if dimension.distinct else func.count()
-    grouped = (
-        select(bucket.label("bucket"), rows_q.c.grp.label("grp"), counted.label("incidents"))
-        .where(
-            *_in_range(rows_q.c.incident_date, since, until),
-            rows_q.c.incident_pk.not_in(hidden),
-            *_filters(rows_q.c.incident_pk, where),
+    # Grouped by (group, month) first, the order of the dimension's trend index (migration
+    # 0008): the database walks each group's months in order and counts without sorting the
+    # rows. Periods are labelled and summed afterwards over those few rows; exact for
+    # distinct counts too, since an incident lies in one month, quarter and year only.
+    month = _month(dialect, rows_q.c.incident_date)
+    conditions = [
+        *_in_range(rows_q.c.incident_date, since, until),
+        rows_q.c.incident_pk.not_in(hidden),
+        *_filters(_probed(rows_q.c.incident_pk, dialect), where),
+    ]
+    if dimension.distinct and dialect != "sqlite":
+        # PostgreSQL sorts every group's rows for a count(DISTINCT); in index order an
+        # incident's rows of one group and month are already side by side, and DISTINCT
+        # drops the repeats in passing.
+        once = (
+            select(rows_q.c.grp, month.label("month"), rows_q.c.incident_pk)
+            .where(*conditions)
+            .distinct()
+            .subquery("once")
         )
-        .group_by(bucket, rows_q.c.grp)
-    )
-    if dialect == "sqlite" and period != "quarter":
-        counts = grouped.order_by(bucket, _bytewise(rows_q.c.grp, dialect))
+        grouped = select(once.c.month, once.c.grp, func.count().label("incidents")).group_by(
+            once.c.grp, once.c.month
+        )
     else:
-        keyed = grouped.subquery("keyed")
-        label = _label(period, dialect, keyed.c.bucket).label("period")
+        # SQLite counts distinct values that arrive in order without a temporary table.
+        counted = func.count(distinct(rows_q.c.incident_pk)) if dimension.distinct else func.count()
+        grouped = (
+            select(month.label("month"), rows_q.c.grp.label("grp"), counted.label("incidents"))
+            .where(*conditions)
+            .group_by(rows_q.c.grp, month)
+        )
+    keyed = grouped.subquery("keyed")
+    label = _label(period, dialect, keyed.c.month).label("period")
+    if period == "month":
+        counts = select(label, keyed.c.grp, keyed.c.incidents).order_by(
+            keyed.c.month, _bytewise(keyed.c.grp, dialect)
+        )
+    else:
         counts = (
             select(label, keyed.c.grp, func.sum(keyed.c.incidents))
             .group_by(label, keyed.c.grp)
@@ -365,20 +409,39 @@ def trends(
     rows = [{"period": p, "group": g, "incidents": int(n)} for p, g, n in conn.execute(counts)]
 
     marked = dimension.marked.subquery("marked")
-    classified = conn.execute(
-        select(func.count(distinct(marked.c.incident_pk))).where(
-            *_in_range(marked.c.incident_date, since, until),
-            marked.c.incident_pk.not_in(hidden),
-            *_filters(marked.c.incident_pk, where),
+    marked_conditions = [
+        *_in_range(marked.c.incident_date, since, until),
+        marked.c.incident_pk.not_in(hidden),
+        *_filters(_probed(marked.c.incident_pk, dialect), where),
+    ]
+    if dimension.marked_in_order:
+        # Grouped by incident rather than count(DISTINCT): the planner then walks the
+        # (dimension, incident) index without sorting (SQLite picked the trend index and sorted).
+        per_incident = (
+            select(marked.c.incident_pk)
+            .where(*marked_conditions)
+            .group_by(marked.c.incident_pk)
+            .subquery("per_incident")
         )
-    ).scalar_one()
+        classified_q = select(func.count()).select_from(per_incident)
+    else:
+        classified_q = select(func.count(distinct(marked.c.incident_pk))).where(*marked_conditions)
+    classified = conn.execute(classified_q).scalar_one()
     visible = [_incidents.c.id.not_in(hidden), *_filters(_incidents.c.id, where)]
-    incidents = conn.execute(
-        select(func.count()).where(*_in_range(_incidents.c.date, since, until), *visible)
-    ).scalar_one()
-    undated = conn.execute(
-        select(func.count()).where(_incidents.c.date.is_(None), *visible)
-    ).scalar_one()
+    dated = and_(*_in_range(_incidents.c.date, since, until))
+    undated_now = _incidents.c.date.is_(None)
+    if where:
+        # One pass over the filtered incidents (looked up by key) counts both.
+        incidents, undated = conn.execute(
+            select(
+                func.coalesce(func.sum(case((dated, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((undated_now, 1), else_=0)), 0),
+            ).where(or_(dated, undated_now), *visible)
+        ).one()
+    else:
+        # Two index ranges of `incidents.date`.
+        incidents = conn.execute(select(func.count()).where(dated, *visible)).scalar_one()
+        undated = conn.execute(select(func.count()).where(undated_now, *visible)).scalar_one()
     return Trends(
         rows=rows,
         by=by,

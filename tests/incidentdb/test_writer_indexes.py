@@ -35,6 +35,7 @@ def test_the_indexes_come_back_as_the_migrations_made_them(tmp_path: Path) -> No
             "ix_classifications_incident_ns",
             "ix_classifications_kind_ns_incident",
             "ix_classifications_ns_attr_value_date",
+            "ix_trend_classifications",  # raw DDL of migration 0008, kept through the import
         ]
         result = store.ingest("aiid.v1", SAMPLE)
         assert result.counts["classifications"]["added"] > 0
