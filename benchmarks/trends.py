@@ -90,7 +90,13 @@ def fresh_store(db: str, args: argparse.Namespace) -> Iterator[str]:
     with target as (url, _size):
         print(f"[{db}] importing {snapshot.name} in a child process ...", flush=True)
         imported = scale.run_import(url, snapshot, None)
-        print(f"[{db}] imported in {imported['wall_seconds']:,.0f} s ({url})", flush=True)
+        cpu = imported["user_seconds"] + imported["system_seconds"]
+        print(
+            f"[{db}] imported in {imported['wall_seconds']:,.0f} s, child CPU {cpu:,.0f} s "
+            f"({args.reports / imported['wall_seconds']:,.0f} reports/s; load "
+            f"{os.getloadavg()[0]:.1f}) ({url})",
+            flush=True,
+        )
         yield url
 
 
