@@ -84,6 +84,8 @@ TREND_INDEXES = [
     ("ix_trend_classifications", "classifications", "namespace, attribute, value"),
 ]
 
+_INCIDENTS_INDEX = "ix_trend_incidents"  # PostgreSQL only
+
 
 def _index_ddl(sqlite: bool) -> list[str]:
     statements = []
@@ -100,6 +102,10 @@ def _index_ddl(sqlite: bool) -> list[str]:
                 f"CREATE INDEX {name} ON {table} "
                 f"({leading}, {_POSTGRES_MONTH}, incident_pk) INCLUDE (incident_date{extra})"
             )
+    if not sqlite:
+        # Counting a range's incidents tests `id` against the hidden ones: with it in the index
+        # the count is an index-only scan (SQLite's index carries the rowid anyway).
+        statements.append(f"CREATE INDEX {_INCIDENTS_INDEX} ON incidents (date) INCLUDE (id)")
     return statements
 
 
@@ -122,7 +128,7 @@ def upgrade() -> None:
         op.execute(statement)
     for statement in SQLITE_TRIGGERS if sqlite else POSTGRES_TRIGGERS:
         op.execute(statement)
-    for _name, table, _leading in TREND_INDEXES:
+    for table in ("incident_entities", "current_labels", "classifications", "incidents"):
         op.execute(f"ANALYZE {table}")
 
 
@@ -130,7 +136,7 @@ def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     for statement in SQLITE_DROP if sqlite else POSTGRES_DROP:
         op.execute(statement)
-    for name, _table, _leading in TREND_INDEXES:
+    for name in (*(index[0] for index in TREND_INDEXES), _INCIDENTS_INDEX):
         op.execute(f"DROP INDEX IF EXISTS {name}")
     # Not a batch operation: SQLite's copy-and-rename would drop 0007's triggers on the table.
     op.execute("ALTER TABLE incident_entities DROP COLUMN entity_name")
