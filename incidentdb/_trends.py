@@ -287,6 +287,26 @@ def _hidden(include_private: bool) -> Any:
     )
 
 
+# Up to this many hidden incidents are read first and written into the statements as a list.
+_HIDDEN_INLINE = 1000
+
+
+def _visible_rule(conn: Connection, include_private: bool) -> Any:
+    """A function of an incident key column → the conditions that leave the hidden out.
+
+    The hidden are read first (a few index lookups): usually there are none, and then the
+    statements test nothing per row; a short list is tested as literals; a long one stays a
+    subquery.
+    """
+    hidden = _hidden(include_private)
+    found = list(conn.execute(hidden.limit(_HIDDEN_INLINE + 1)).scalars())
+    if not found:
+        return lambda _pk: []
+    if len(found) > _HIDDEN_INLINE:
+        return lambda pk: [pk.not_in(hidden)]
+    return lambda pk: [pk.not_in(found)]
+
+
 def _filters(pk: Any, where: Mapping[str, Sequence[str]] | None) -> list[Any]:
     """The --where filters (all must hold) as ``pk IN (…)`` conditions."""
     conditions: list[Any] = []
@@ -357,7 +377,7 @@ def trends(
     if since is not None and until is not None and since > until:
         raise QueryError(f"--since {since} is after --until {until}")
     dimension = _dimension(by)
-    hidden = _hidden(include_private)
+    hidden = _visible_rule(conn, include_private)
     dialect = conn.dialect.name
     if dialect == "postgresql":
         _analytic_settings(conn)
@@ -370,7 +390,7 @@ def trends(
     month = _month(dialect, rows_q.c.incident_date)
     conditions = [
         *_in_range(rows_q.c.incident_date, since, until),
-        rows_q.c.incident_pk.not_in(hidden),
+        *hidden(rows_q.c.incident_pk),
         *_filters(_probed(rows_q.c.incident_pk, dialect), where),
     ]
     if dimension.distinct and dialect != "sqlite":
@@ -424,7 +444,7 @@ def trends(
     marked = dimension.marked.subquery("marked")
     marked_conditions = [
         *_in_range(marked.c.incident_date, since, until),
-        marked.c.incident_pk.not_in(hidden),
+        *hidden(marked.c.incident_pk),
         *_filters(_probed(marked.c.incident_pk, dialect), where),
     ]
     if dimension.marked_in_order:
@@ -440,7 +460,7 @@ def trends(
     else:
         classified_q = select(func.count(distinct(marked.c.incident_pk))).where(*marked_conditions)
     classified = conn.execute(classified_q).scalar_one()
-    visible = [_incidents.c.id.not_in(hidden), *_filters(_incidents.c.id, where)]
+    visible = [*hidden(_incidents.c.id), *_filters(_incidents.c.id, where)]
     dated = and_(*_in_range(_incidents.c.date, since, until))
     undated_now = _incidents.c.date.is_(None)
     if where:
