@@ -160,8 +160,13 @@ def test_migration_0008_backfills_the_names(filled: tuple[Store, Fixture]) -> No
     _role_trends_match(store, fixture)
 
 
-def test_since_until_and_private(filled: tuple[Store, Fixture]) -> None:
+@pytest.mark.parametrize("inline", [True, False], ids=["hidden-inlined", "hidden-subquery"])
+def test_since_until_and_private(
+    filled: tuple[Store, Fixture], inline: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store, fixture = filled
+    if not inline:  # as if there were more hidden incidents than are written out as a list
+        monkeypatch.setattr("incidentdb._trends._HIDDEN_INLINE", 0)
     since, until = dt.date(2022, 4, 1), dt.date(2023, 9, 30)
     got = store.trends(by="deployer", period="quarter", since=since, until=until)
     rows, total, unclassified, undated = expected(
