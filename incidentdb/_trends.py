@@ -364,8 +364,10 @@ def trends(
 ) -> Trends:
     """Count incidents per period and group on `conn` (see the module docstring).
 
-    Three statements, each reading one index range: the counts per (period, group) from the
-    dimension's own rows, which carry the incident's date; how many incidents in the range
+    A look-up of the hidden incidents, then three statements, each reading one index range:
+    the counts per (group, month) from the dimension's own rows, which carry the incident's
+    date (and, for roles, the entity's name), in the order of the dimension's trend index
+    (migration 0008), summed to quarters or years afterwards; how many incidents in the range
     the dimension marks as classified; and how many incidents the range and the filters hold
     (dated and undated) from `incidents`. Unclassified is the difference of the last two.
 
