@@ -214,10 +214,12 @@ def vacuum(url: str) -> float:
     from incidentdb import Store
 
     started = time.perf_counter()
-    with Store(url, migrate=False) as store:
-        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in TREND_TABLES:
-                conn.exec_driver_sql(f"VACUUM ANALYZE {table}")
+    with (
+        Store(url, migrate=False) as store,
+        store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+    ):
+        for table in TREND_TABLES:
+            conn.exec_driver_sql(f"VACUUM ANALYZE {table}")
     seconds = time.perf_counter() - started
     print(f"[postgres] VACUUM ANALYZE of the trend tables: {seconds:.1f} s", flush=True)
     return seconds
