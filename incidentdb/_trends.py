@@ -29,7 +29,6 @@ from sqlalchemy import (
     Integer,
     Text,
     and_,
-    case,
     cast,
     distinct,
     func,
@@ -307,20 +306,21 @@ def _visible_rule(conn: Connection, include_private: bool) -> Any:
     return lambda pk: [pk.not_in(found)]
 
 
-def _filters(pk: Any, where: Mapping[str, Sequence[str]] | None) -> list[Any]:
-    """The --where filters (all must hold) as ``pk IN (…)`` conditions."""
-    conditions: list[Any] = []
+def _filter_sets(where: Mapping[str, Sequence[str]] | None) -> list[Any]:
+    """Each --where filter as a SELECT of ``incident_pk, incident_date`` (all must hold).
+
+    The rows come from the filter's own table, which carries the incident's date (0007).
+    """
+    sets: list[Any] = []
     for key, values in (where or {}).items():
         for value in values:
             if key in _ROLES:
-                conditions.append(pk.in_(with_entity(key, value)))
+                sets.append(with_entity(key, value).add_columns(_roles.c.incident_date))
             elif key in _LABEL_ATTRIBUTES:
-                conditions.append(
-                    pk.in_(
-                        select(_current.c.incident_pk).where(
-                            _current.c.attribute == _LABEL_ATTRIBUTES[key],
-                            _current.c.value == value,
-                        )
+                sets.append(
+                    select(_current.c.incident_pk, _current.c.incident_date).where(
+                        _current.c.attribute == _LABEL_ATTRIBUTES[key],
+                        _current.c.value == value,
                     )
                 )
             elif key == "taxonomy":
@@ -329,12 +329,21 @@ def _filters(pk: Any, where: Mapping[str, Sequence[str]] | None) -> list[Any]:
                     QueryError,
                     'Example: --where "taxonomy=MIT:Risk Domain=2. Privacy & Security"',
                 )
-                conditions.append(pk.in_(with_classification(*parsed)))
+                sets.append(with_classification(*parsed).add_columns(_class.c.incident_date))
             else:
                 raise QueryError(
                     f"unknown filter {key!r}", hint=f"Filters: {', '.join(WHERE_KEYS)}."
                 )
-    return conditions
+    return sets
+
+
+def _keys(filter_set: Any) -> Any:
+    return filter_set.with_only_columns(filter_set.selected_columns[0])
+
+
+def _filters(pk: Any, where: Mapping[str, Sequence[str]] | None) -> list[Any]:
+    """The --where filters (all must hold) as ``pk IN (…)`` conditions."""
+    return [pk.in_(_keys(filter_set)) for filter_set in _filter_sets(where)]
 
 
 def _probed(pk: Any, dialect: str) -> Any:
@@ -462,21 +471,29 @@ def trends(
     else:
         classified_q = select(func.count(distinct(marked.c.incident_pk))).where(*marked_conditions)
     classified = conn.execute(classified_q).scalar_one()
-    visible = [*hidden(_incidents.c.id), *_filters(_incidents.c.id, where)]
-    dated = and_(*_in_range(_incidents.c.date, since, until))
-    undated_now = _incidents.c.date.is_(None)
     if where:
-        # One pass over the filtered incidents (looked up by key) counts both.
-        incidents, undated = conn.execute(
-            select(
-                func.coalesce(func.sum(case((dated, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((undated_now, 1), else_=0)), 0),
-            ).where(or_(dated, undated_now), *visible)
-        ).one()
+        # Counted from the first filter's own rows, which carry the incident's date: one
+        # index range instead of a look-up in `incidents` per filtered incident.
+        first, *others = _filter_sets(where)
+        found = first.subquery("filtered")
+        pk = _probed(found.c.incident_pk, dialect)
+        rest = [*hidden(found.c.incident_pk), *(pk.in_(_keys(other)) for other in others)]
+        counted = func.count(distinct(found.c.incident_pk))
+        incidents = conn.execute(
+            select(counted).where(*_in_range(found.c.incident_date, since, until), *rest)
+        ).scalar_one()
+        undated = conn.execute(
+            select(counted).where(found.c.incident_date.is_(None), *rest)
+        ).scalar_one()
     else:
         # Two index ranges of `incidents.date`.
-        incidents = conn.execute(select(func.count()).where(dated, *visible)).scalar_one()
-        undated = conn.execute(select(func.count()).where(undated_now, *visible)).scalar_one()
+        visible = hidden(_incidents.c.id)
+        incidents = conn.execute(
+            select(func.count()).where(*_in_range(_incidents.c.date, since, until), *visible)
+        ).scalar_one()
+        undated = conn.execute(
+            select(func.count()).where(_incidents.c.date.is_(None), *visible)
+        ).scalar_one()
     return Trends(
         rows=rows,
         by=by,

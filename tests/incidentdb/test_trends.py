@@ -207,7 +207,31 @@ def test_where_filters(filled: tuple[Store, Fixture]) -> None:
         for i in fixture.visible()
         if "2. Privacy & Security" in i.risk_domains and "Ridepath" in i.roles["developer"]
     ]
-    assert taxonomy.rows == expected(chosen, "harmed", "year")[0]
+    rows, total, unclassified, undated = expected(chosen, "harmed", "year")
+    assert taxonomy.rows == rows
+    assert (taxonomy.incidents, taxonomy.unclassified, taxonomy.undated) == (
+        total,
+        unclassified,
+        undated,
+    )
+
+    # A range with one filter: its totals come from the filter's own rows and their dates.
+    since, until = dt.date(2022, 4, 1), dt.date(2024, 9, 30)
+    ranged = store.trends(
+        by="failure_mode",
+        period="quarter",
+        since=since,
+        until=until,
+        where={"taxonomy": ["MIT:Risk Domain=1. Discrimination"]},
+    )
+    chosen = [i for i in fixture.visible() if "1. Discrimination" in i.risk_domains]
+    rows, total, unclassified, undated = expected(chosen, "failure_mode", "quarter", since, until)
+    assert chosen and ranged.rows == rows
+    assert (ranged.incidents, ranged.unclassified, ranged.undated) == (
+        total,
+        unclassified,
+        undated,
+    )
 
 
 def test_merged_duplicates_never_count(filled: tuple[Store, Fixture]) -> None:
