@@ -458,9 +458,11 @@ def trends(
         *hidden(marked.c.incident_pk),
         *_filters(_probed(marked.c.incident_pk, dialect), where),
     ]
-    if dimension.marked_in_order:
-        # Grouped by incident rather than count(DISTINCT): the planner then walks the
-        # (dimension, incident) index without sorting (SQLite picked the trend index and sorted).
+    if dimension.marked_in_order and dialect == "sqlite":
+        # Grouped by incident rather than count(DISTINCT): SQLite then walks the (dimension,
+        # incident) index without sorting (for count(DISTINCT) it picked the trend index and
+        # sorted). PostgreSQL does as well or better with count(DISTINCT) (a filtered count:
+        # 53 against 88 ms of server CPU).
         per_incident = (
             select(marked.c.incident_pk)
             .where(*marked_conditions)
