@@ -239,6 +239,7 @@ class IngestWriter:
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         self.notes: list[str] = []
         self._entity_pks: dict[str, int] | None = None
+        self._entity_names: dict[int, str] = {}  # filled with _entity_pks
         self._canonical: dict[int, int] | None = None
         # Set by an ingester that knows how recent its data is; recorded with the run.
         self.source_date: dt.datetime | None = None
@@ -277,8 +278,11 @@ class IngestWriter:
 
     def _entities(self) -> dict[str, int]:
         if self._entity_pks is None:
-            rows = self.conn.execute(select(entities_t.c.slug, entities_t.c.id))
-            self._entity_pks = {slug: pk for slug, pk in rows}
+            rows = self.conn.execute(
+                select(entities_t.c.slug, entities_t.c.id, entities_t.c.name)
+            ).all()
+            self._entity_pks = {slug: pk for slug, pk, _name in rows}
+            self._entity_names = {pk: name for _slug, pk, name in rows}
         return self._entity_pks
 
     def entities(self, records: Iterable[EntityRecord]) -> None:
@@ -335,9 +339,12 @@ class IngestWriter:
                 [(s, name_from_slug(s), False) for s in missing],
             )
             rows = self.conn.execute(
-                select(entities_t.c.slug, entities_t.c.id).where(entities_t.c.slug.in_(missing))
-            )
-            pks.update({slug: pk for slug, pk in rows})
+                select(entities_t.c.slug, entities_t.c.id, entities_t.c.name).where(
+                    entities_t.c.slug.in_(missing)
+                )
+            ).all()
+            pks.update({slug: pk for slug, pk, _name in rows})
+            self._entity_names.update({pk: name for _slug, pk, name in rows})
             self.counts["entities"]["added_from_slug"] += len(missing)
         return pks
 
@@ -712,8 +719,9 @@ class IngestWriter:
             slug for rec in records.values() for slugs in rec.entities.values() for slug in slugs
         )
         links: list[tuple[int, int]] = []
-        # Role rows carry their incident's date (the trends' grouping key), as classification
-        # rows do, so migration 0007's per-row copy trigger does not fire on an import.
+        # Role rows carry their incident's date and the entity's name (the trends' grouping
+        # keys), as classification rows carry the date, so the per-row copy triggers of
+        # migrations 0007 and 0008 do not fire on an import.
         roles: list[tuple[Any, ...]] = []
         for iid, rec in records.items():
             ipk = pk_of[iid]
@@ -721,10 +729,15 @@ class IngestWriter:
                 links.append((ipk, report_pk))
             for role, slugs in rec.entities.items():
                 for position, slug in enumerate(dict.fromkeys(slugs)):
-                    roles.append((ipk, entity_pks[slug], str(role), position, rec.date))
+                    pk = entity_pks[slug]
+                    roles.append((ipk, pk, str(role), position, rec.date, self._entity_names[pk]))
         bulk = _Bulk(self.conn)
         bulk.load(links_t, ["incident_pk", "report_pk"], links)
-        bulk.load(roles_t, ["incident_pk", "entity_pk", "role", "position", "incident_date"], roles)
+        bulk.load(
+            roles_t,
+            ["incident_pk", "entity_pk", "role", "position", "incident_date", "entity_name"],
+            roles,
+        )
 
     # -- classifications -----------------------------------------------------------------------
 

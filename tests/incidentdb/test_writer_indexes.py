@@ -104,3 +104,18 @@ def test_imported_entity_roles_carry_their_incidents_date(tmp_path: Path) -> Non
             ).one()
     assert rows > 0
     assert same == rows
+
+
+def test_imported_entity_roles_carry_their_entitys_name(tmp_path: Path) -> None:
+    """The importer writes the name itself (migration 0008's copy trigger stays idle)."""
+    with Store(f"sqlite:///{tmp_path / 'a.sqlite'}") as store:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER incident_entities_name_ai")
+        store.ingest("aiid.v1", SAMPLE)
+        with store.engine.connect() as conn:
+            rows, same = conn.exec_driver_sql(
+                "SELECT count(*), sum(r.entity_name IS e.name) FROM incident_entities r "
+                "JOIN entities e ON e.id = r.entity_pk"
+            ).one()
+    assert rows > 0
+    assert same == rows
