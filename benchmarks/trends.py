@@ -90,7 +90,13 @@ def fresh_store(db: str, args: argparse.Namespace) -> Iterator[str]:
     with target as (url, _size):
         print(f"[{db}] importing {snapshot.name} in a child process ...", flush=True)
         imported = scale.run_import(url, snapshot, None)
-        print(f"[{db}] imported in {imported['wall_seconds']:,.0f} s ({url})", flush=True)
+        cpu = imported["user_seconds"] + imported["system_seconds"]
+        print(
+            f"[{db}] imported in {imported['wall_seconds']:,.0f} s, child CPU {cpu:,.0f} s "
+            f"({args.reports / imported['wall_seconds']:,.0f} reports/s; load "
+            f"{os.getloadavg()[0]:.1f}) ({url})",
+            flush=True,
+        )
         yield url
 
 
@@ -190,6 +196,35 @@ def add_labels(url: str, seed: int) -> dict[str, Any]:
         return {"labels_written": written, "seconds": time.perf_counter() - started}
 
 
+# Read by the trends: VACUUM sets their visibility maps, so that PostgreSQL's index-only
+# scans need no heap fetches (autovacuum does the same some time after an import).
+TREND_TABLES = (
+    "incidents",
+    "incident_entities",
+    "entities",
+    "classifications",
+    "current_labels",
+    "duplicates",
+    "ingest_runs",
+)
+
+
+def vacuum(url: str) -> float:
+    """VACUUM ANALYZE the tables trends read (this store's schema only); returns seconds."""
+    from incidentdb import Store
+
+    started = time.perf_counter()
+    with (
+        Store(url, migrate=False) as store,
+        store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+    ):
+        for table in TREND_TABLES:
+            conn.exec_driver_sql(f"VACUUM ANALYZE {table}")
+    seconds = time.perf_counter() - started
+    print(f"[postgres] VACUUM ANALYZE of the trend tables: {seconds:.1f} s", flush=True)
+    return seconds
+
+
 # --------------------------------------------------------------------------------------------
 # pandas, by hand
 
@@ -261,6 +296,7 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
     results: dict[str, Any] = {"queries": []}
     export_path = OUT / f"trends-export-{db}.csv"
     with Store(url, migrate=False) as store:
+        backends = watch_backends(store)
         started = time.perf_counter()
         with export_path.open("wb") as out:
             exported = store.export_incidents(out, "csv")
@@ -277,7 +313,9 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
         )
         for label, kwargs in QUERIES:
             trend = store.trends(**kwargs)
-            sql_times, cpu_times = time_calls_cpu(lambda kw=kwargs: store.trends(**kw), repeat)
+            sql_times, cpu_times, server_times = time_calls_cpu(
+                lambda kw=kwargs: store.trends(**kw), repeat, backends
+            )
             sql_med, sql_min = median_min(sql_times)
             entry: dict[str, Any] = {
                 "query": label,
@@ -287,6 +325,10 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
                 "sql_min_ms": sql_min * 1000,
                 # This process's CPU: all of the query on SQLite, the client's share on PostgreSQL.
                 "cpu_median_ms": statistics.median(cpu_times) * 1000,
+                # PostgreSQL: CPU of this store's server processes (from /proc, same machine).
+                "server_cpu_median_ms": statistics.median(server_times) * 1000
+                if server_times
+                else None,
                 "load_1min": os.getloadavg()[0],
             }
             expected = pandas_trend(df, kwargs)
@@ -301,6 +343,12 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
             results["queries"].append(entry)
             print(
                 f"[{db}] {label}: {sql_med * 1000:,.0f} ms, CPU {entry['cpu_median_ms']:,.0f} ms "
+                + (
+                    f"+ server {entry['server_cpu_median_ms']:,.0f} ms "
+                    if entry["server_cpu_median_ms"] is not None
+                    else ""
+                )
+                + f"(load {entry['load_1min']:.1f}) "
                 f"({len(trend.rows):,} rows)"
                 + (
                     f"; pandas agg {entry['pandas_agg_ms']:,.0f} ms, "
@@ -314,16 +362,52 @@ def bench(db: str, url: str, repeat: int) -> dict[str, Any]:
     return results
 
 
-def time_calls_cpu(call: Any, repeat: int) -> tuple[list[float], list[float]]:
-    """(wall seconds, process CPU seconds) of each of `repeat` calls, after one warm-up."""
+def time_calls_cpu(
+    call: Any, repeat: int, backends: set[int] | None = None
+) -> tuple[list[float], list[float], list[float]]:
+    """(wall, process CPU, server CPU) seconds of each of `repeat` calls, after one warm-up.
+
+    Server CPU: the summed CPU of the PostgreSQL backends in `backends` (this store's pooled
+    connections), read from /proc; empty for SQLite.
+    """
     call()
-    wall, cpu = [], []
+    wall, cpu, server = [], [], []
     for _ in range(repeat):
+        before = _backend_cpu(backends)
         started, started_cpu = time.perf_counter(), time.process_time()
         call()
         wall.append(time.perf_counter() - started)
         cpu.append(time.process_time() - started_cpu)
-    return wall, cpu
+        if backends:
+            server.append(_backend_cpu(backends) - before)
+    return wall, cpu, server
+
+
+def _backend_cpu(pids: set[int] | None) -> float:
+    total = 0
+    for pid in pids or ():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def watch_backends(store: Any) -> set[int]:
+    """The server process ids of `store`'s PostgreSQL connections, filled as they connect."""
+    from sqlalchemy import event
+
+    pids: set[int] = set()
+    if store.dialect != "postgresql":
+        return pids
+
+    @event.listens_for(store.engine, "connect")
+    def remember(dbapi_conn: Any, _record: Any) -> None:
+        pids.add(dbapi_conn.info.backend_pid)
+
+    store.engine.dispose()  # connections made before the listener reconnect through it
+    return pids
 
 
 def report(db: str, results: dict[str, Any]) -> None:
@@ -340,6 +424,7 @@ def report(db: str, results: dict[str, Any]) -> None:
             "SQL median ms",
             "SQL min ms",
             "CPU median ms",
+            "server CPU ms",
             "load",
             "pandas agg ms",
             "x (agg / SQL)",
@@ -353,6 +438,7 @@ def report(db: str, results: dict[str, Any]) -> None:
                 q["sql_median_ms"],
                 q["sql_min_ms"],
                 q["cpu_median_ms"],
+                q.get("server_cpu_median_ms") if q.get("server_cpu_median_ms") is not None else "-",
                 q["load_1min"],
                 q.get("pandas_agg_ms", "-"),
                 q.get("ratio_agg", "-"),
@@ -404,8 +490,10 @@ def main(argv: list[str] | None = None) -> int:
         with store_cm as url:
             labels = add_labels(url, args.seed)
             print(f"[{db}] labels: {labels}", flush=True)
+            vacuumed = vacuum(url) if db == "postgres" else None
             results = bench(db, url, args.repeat)
             results["labels"] = labels
+            results["vacuum_seconds"] = vacuumed
         all_results["databases"][db] = results
         report(db, results)
     path = OUT / f"trends-{args.incidents}-{args.reports}-{int(time.time())}.json"

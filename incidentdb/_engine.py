@@ -22,7 +22,7 @@ __all__ = ["DATABASE_URL_ENV", "SCHEMA_HEAD", "default_database_url", "make_engi
 # The newest migration revision. Opening an up-to-date store compares against this constant, so
 # alembic (a quarter of a second to import) loads only when a migration has to run; a test
 # checks it against alembic's own view of the migrations.
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 
 DATABASE_URL_ENV = "INCIDENTDB_DATABASE_URL"
 HOME_ENV = "INCIDENTDB_HOME"

@@ -140,6 +140,9 @@ class IncidentEntity(Base):
     # reads one index instead of looking up 150,000 incidents. Writers leave it out (a trigger
     # fills it) or, to spare the trigger in bulk, set it to the incident's date.
     incident_date: Mapped[dt.date | None] = mapped_column(Date)
+    # The entity's name, copied by triggers (migration 0008) like the date: a trend groups by
+    # (role, name, month) in the order of one index (`ix_trend_roles`, raw DDL per dialect).
+    entity_name: Mapped[str | None] = mapped_column(Text)
 
     # role first: "top deployers" scans one role; entity lookups within a role use it too, and
     # a trend by role reads (entity, date, incident) from it alone.

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
-    Index,
     Table,
     bindparam,
     delete,
@@ -240,6 +239,7 @@ class IngestWriter:
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         self.notes: list[str] = []
         self._entity_pks: dict[str, int] | None = None
+        self._entity_names: dict[int, str] = {}  # filled with _entity_pks
         self._canonical: dict[int, int] | None = None
         # Set by an ingester that knows how recent its data is; recorded with the run.
         self.source_date: dt.datetime | None = None
@@ -278,8 +278,11 @@ class IngestWriter:
 
     def _entities(self) -> dict[str, int]:
         if self._entity_pks is None:
-            rows = self.conn.execute(select(entities_t.c.slug, entities_t.c.id))
-            self._entity_pks = {slug: pk for slug, pk in rows}
+            rows = self.conn.execute(
+                select(entities_t.c.slug, entities_t.c.id, entities_t.c.name)
+            ).all()
+            self._entity_pks = {slug: pk for slug, pk, _name in rows}
+            self._entity_names = {pk: name for _slug, pk, name in rows}
         return self._entity_pks
 
     def entities(self, records: Iterable[EntityRecord]) -> None:
@@ -336,7 +339,9 @@ class IngestWriter:
                 ["slug", "name", "name_known"],
                 [(s, name_from_slug(s), False) for s in missing],
             )
-            pks.update(self._added_since(entities_t, "slug", before, set(missing)))
+            added = self._added_since(entities_t, "slug", before, set(missing))
+            pks.update(added)
+            self._entity_names.update({pk: name_from_slug(slug) for slug, pk in added.items()})
             self.counts["entities"]["added_from_slug"] += len(missing)
         return pks
 
@@ -727,10 +732,10 @@ class IngestWriter:
             slug for rec in records.values() for slugs in rec.entities.values() for slug in slugs
         )
         links: list[tuple[int, int]] = []
-        # Role rows carry their incident's date (the trends' grouping key), as classification
-        # rows do, so migration 0007's per-row copy trigger does not fire on an import.
-        # They are made in the driver's form (the date once per incident), so no row is copied
-        # again to convert it.
+        # Role rows carry their incident's date and the entity's name (the trends' grouping
+        # keys), as classification rows carry the date, so the per-row copy triggers of
+        # migrations 0007 and 0008 do not fire on an import. They are made in the driver's form
+        # (the date once per incident), so no row is copied again to convert it.
         roles: list[tuple[Any, ...]] = []
         bulk = _Bulk(self.conn)
         day = _sqlite_day if bulk.sqlite else _same
@@ -741,13 +746,14 @@ class IngestWriter:
             date = day(rec.date)
             for role, slugs in rec.entities.items():
                 for position, slug in enumerate(dict.fromkeys(slugs)):
-                    roles.append((ipk, entity_pks[slug], str(role), position, date))
+                    pk = entity_pks[slug]
+                    roles.append((ipk, pk, str(role), position, date, self._entity_names[pk]))
         bulk.load(links_t, ["incident_pk", "report_pk"], links)
         bulk.load(
             roles_t,
-            ["incident_pk", "entity_pk", "role", "position", "incident_date"],
+            ["incident_pk", "entity_pk", "role", "position", "incident_date", "entity_name"],
             roles,
-            prepared=5,
+            prepared=6,
         )
 
     # -- classifications -----------------------------------------------------------------------
@@ -845,25 +851,31 @@ class IngestWriter:
             if len(rows_out) >= BATCH * 5:
                 flush()
         flush()
-        for index in deferred:
-            index.create(self.conn)
+        for ddl in deferred:
+            self.conn.exec_driver_sql(ddl)
 
-    def _drop_indexes_of_empty(self, table: Table) -> list[Index]:
-        """Drop the indexes of `table` if it is an empty SQLite table; the caller recreates them.
+    def _drop_indexes_of_empty(self, table: Table) -> list[str]:
+        """Drop the indexes of `table` if it is an empty SQLite table; returns their DDL.
 
         Building an index once over the finished table is cheaper than keeping it in order
         row by row: for the 40,000 classification rows of the 2026 snapshot, 0.30 CPU-s of
-        inserting became 0.20 s. The DDL is part of the ingest's transaction, so a failed
-        import leaves the indexes as they were.
+        inserting became 0.20 s. Every index goes, the models' and the raw DDL ones of the
+        migrations (the trends' expression index, 0008), and comes back as SQLite recorded
+        it. The DDL is part of the ingest's transaction, so a failed import leaves the
+        indexes as they were.
         """
         if self.conn.dialect.name != "sqlite":
             return []
         if self.conn.execute(select(table.c.id).limit(1)).first() is not None:
             return []
-        indexes = sorted(table.indexes, key=lambda index: str(index.name))
-        for index in indexes:
-            index.drop(self.conn)
-        return indexes
+        indexes = self.conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL ORDER BY name",
+            (table.name,),
+        ).all()
+        for name, _sql in indexes:
+            self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        return [sql for _name, sql in indexes]
 
     # -- submissions and translations ----------------------------------------------------------
 

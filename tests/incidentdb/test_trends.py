@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 from trends_support import (
     SNAPSHOT,
     Fixture,
@@ -94,8 +95,78 @@ def test_every_dimension_and_period_matches_python(filled: tuple[Store, Fixture]
     assert len(year.rows) > 10 and year.unclassified > 0 and year.undated > 0
 
 
-def test_since_until_and_private(filled: tuple[Store, Fixture]) -> None:
+def _role_trends_match(store: Store, fixture: Fixture) -> None:
+    for by in ("deployer", "developer", "harmed"):
+        for period in ("month", "year"):
+            got = store.trends(by=by, period=period, include_private=True)
+            rows, total, unclassified, _ = expected(fixture.visible(True), by, period)
+            assert (got.rows, got.incidents, got.unclassified) == (rows, total, unclassified)
+
+
+def test_entity_names_follow_every_write(filled: tuple[Store, Fixture]) -> None:
+    """The name copied beside each role row (migration 0008) follows inserts, renames and
+    moves, whoever writes them (raw SQL here), and two entities of one name count once."""
     store, fixture = filled
+    dated = [i for i in fixture.visible(True) if i.date is not None]
+    twice = next(i for i in dated if i.roles["deployer"])
+    shared = twice.roles["deployer"][0]
+    with store.engine.begin() as conn:
+        pk_of = dict(conn.execute(text("SELECT name, id FROM entities")).all())
+        alias = max(pk_of.values()) + 1  # the fixture wrote explicit keys
+        conn.execute(
+            text(
+                "INSERT INTO entities (id, slug, name, name_known) "
+                "VALUES (:pk, 'alias-of-one', :name, :known)"
+            ),
+            {"pk": alias, "name": shared, "known": True},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO incident_entities (incident_pk, entity_pk, role, position) "
+                "VALUES (:incident, :entity, 'deployer', 9)"
+            ),
+            {"incident": twice.pk, "entity": alias},
+        )
+    _role_trends_match(store, fixture)  # the second "shared" deployer counts once
+
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE entities SET name = 'Brightloop Holdings' WHERE id = :pk"),
+            {"pk": pk_of["Brightloop"]},
+        )
+    for inc in fixture.incidents:
+        for role, names in inc.roles.items():
+            inc.roles[role] = ["Brightloop Holdings" if n == "Brightloop" else n for n in names]
+    _role_trends_match(store, fixture)
+
+    moved = next(i for i in dated if i.roles["harmed"] and "Users" not in i.roles["harmed"])
+    old_name = moved.roles["harmed"][0]
+    with store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE incident_entities SET entity_pk = :new WHERE incident_pk = :incident "
+                "AND entity_pk = :old AND role = 'harmed'"
+            ),
+            {"new": pk_of["Users"], "old": pk_of[old_name], "incident": moved.pk},
+        )
+    moved.roles["harmed"] = ["Users" if n == old_name else n for n in moved.roles["harmed"]]
+    _role_trends_match(store, fixture)
+
+
+def test_migration_0008_backfills_the_names(filled: tuple[Store, Fixture]) -> None:
+    store, fixture = filled
+    store.downgrade("0007")
+    store.upgrade()
+    _role_trends_match(store, fixture)
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["hidden-inlined", "hidden-subquery"])
+def test_since_until_and_private(
+    filled: tuple[Store, Fixture], inline: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, fixture = filled
+    if not inline:  # as if there were more hidden incidents than are written out as a list
+        monkeypatch.setattr("incidentdb._trends._HIDDEN_INLINE", 0)
     since, until = dt.date(2022, 4, 1), dt.date(2023, 9, 30)
     got = store.trends(by="deployer", period="quarter", since=since, until=until)
     rows, total, unclassified, undated = expected(
@@ -136,7 +207,31 @@ def test_where_filters(filled: tuple[Store, Fixture]) -> None:
         for i in fixture.visible()
         if "2. Privacy & Security" in i.risk_domains and "Ridepath" in i.roles["developer"]
     ]
-    assert taxonomy.rows == expected(chosen, "harmed", "year")[0]
+    rows, total, unclassified, undated = expected(chosen, "harmed", "year")
+    assert taxonomy.rows == rows
+    assert (taxonomy.incidents, taxonomy.unclassified, taxonomy.undated) == (
+        total,
+        unclassified,
+        undated,
+    )
+
+    # A range with one filter: its totals come from the filter's own rows and their dates.
+    since, until = dt.date(2022, 4, 1), dt.date(2024, 9, 30)
+    ranged = store.trends(
+        by="failure_mode",
+        period="quarter",
+        since=since,
+        until=until,
+        where={"taxonomy": ["MIT:Risk Domain=1. Discrimination"]},
+    )
+    chosen = [i for i in fixture.visible() if "1. Discrimination" in i.risk_domains]
+    rows, total, unclassified, undated = expected(chosen, "failure_mode", "quarter", since, until)
+    assert chosen and ranged.rows == rows
+    assert (ranged.incidents, ranged.unclassified, ranged.undated) == (
+        total,
+        unclassified,
+        undated,
+    )
 
 
 def test_merged_duplicates_never_count(filled: tuple[Store, Fixture]) -> None:
