@@ -74,7 +74,12 @@ from ingest.rss.fetch import (
     fetch_fulltext,
     new_client,
 )
-from ingest.rss.parse import FeedError, FeedFormatError, parse_feed
+from ingest.rss.parse import (
+    FeedError,
+    FeedFormatError,
+    memoise_feedparser_urls,
+    parse_entry_fields,
+)
 
 __all__ = ["RssIngester"]
 
@@ -692,13 +697,16 @@ def _init_parser_process() -> None:
     # parsing in threads. Lower priority lets the parent go first.
     with contextlib.suppress(OSError):
         os.nice(_PARSER_NICENESS)
+    # These processes only parse feeds: a process-wide cache of feedparser's URL joins is
+    # theirs to keep (about a third of their CPU; the parent's feedparser stays untouched).
+    memoise_feedparser_urls()
 
 
 def _digest(content: bytes, url: str, content_type: str | None) -> _Digest:
     """Parse a feed's body (in a parser process, or a thread): see :func:`_record`."""
     started = time.perf_counter()
     try:
-        parsed = parse_feed(content, url=url, content_type=content_type)
+        parsed = parse_entry_fields(content, url=url, content_type=content_type)
     except FeedFormatError as exc:
         why = f"{exc}" + (f" ({exc.hint})" if exc.hint else "")
         return _Digest(why, None, 0, 0, [], time.perf_counter() - started)
