@@ -249,9 +249,7 @@ class FeedFields(NamedTuple):
     skipped: int
 
 
-def parse_entry_fields(
-    content: bytes, *, url: str, content_type: str | None = None
-) -> FeedFields:
+def parse_entry_fields(content: bytes, *, url: str, content_type: str | None = None) -> FeedFields:
     """:func:`parse_feed` for a caller that stores entries: the same entry values (and
     ``bozo``, ``error``, ``skipped``), without the channel's fields, tags or models.
 
