@@ -340,7 +340,9 @@ def test_collapse_agrees_with_the_regexes(text: str) -> None:
     assert _collapse(text) == expected
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".xml", ".rdf")))
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".xml", ".rdf"))
+)
 def test_entry_fields_are_parse_feeds_entries(name: str) -> None:
     from ingest.rss.parse import parse_entry_fields
 
@@ -358,10 +360,10 @@ def test_entry_fields_are_parse_feeds_entries(name: str) -> None:
     ]
 
 
-def test_memoised_url_joins_change_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tuned_feedparser_changes_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
     import feedparser.mixin
 
-    from ingest.rss.parse import memoise_feedparser_urls
+    from ingest.rss.parse import tune_feedparser
 
     names = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".xml", ".rdf"))
     before = {}
@@ -370,10 +372,11 @@ def test_memoised_url_joins_change_no_result(monkeypatch: pytest.MonkeyPatch) ->
             before[name] = parse_feed(fixture(name), url=f"https://news.example.com/{name}")
         except FeedFormatError as exc:
             before[name] = str(exc)  # type: ignore[assignment]
-    for attr in ("_urljoin", "make_safe_absolute_uri"):
+    for attr in ("_urljoin", "make_safe_absolute_uri", "copy"):
         monkeypatch.setattr(feedparser.mixin, attr, getattr(feedparser.mixin, attr))
-    memoise_feedparser_urls()
+    tune_feedparser()
     assert hasattr(feedparser.mixin.make_safe_absolute_uri, "cache_info")
+    assert type(feedparser.mixin.copy).__name__ == "_FlatCopy"
     for name in names:
         try:
             after = parse_feed(fixture(name), url=f"https://news.example.com/{name}")
