@@ -431,6 +431,12 @@ def _utc(value: Any) -> dt.datetime | None:
     if not isinstance(value, time.struct_time):
         return None
     try:
+        # The fields as they are when they are a valid time (the usual case, a third of the
+        # cost); timegm also normalises the others (a leap second, 31 June) as before.
+        return dt.datetime(*value[:6], tzinfo=dt.UTC)
+    except ValueError:
+        pass
+    try:
         return dt.datetime.fromtimestamp(calendar.timegm(value), tz=dt.UTC)
     except (OverflowError, OSError, ValueError):
         return None

@@ -383,3 +383,27 @@ def test_tuned_feedparser_changes_no_result(monkeypatch: pytest.MonkeyPatch) -> 
         except FeedFormatError as exc:
             after = str(exc)  # type: ignore[assignment]
         assert after == before[name], name
+
+
+@given(
+    st.tuples(
+        st.integers(-5, 12000),
+        st.integers(0, 13),
+        st.integers(0, 32),
+        st.integers(0, 25),
+        st.integers(0, 61),
+        st.integers(0, 62),
+    )
+)
+def test_utc_fast_path_agrees_with_timegm(fields: tuple[int, ...]) -> None:
+    import calendar
+    import time
+
+    from ingest.rss.parse import _utc
+
+    value = time.struct_time((*fields, 0, 1, 0))
+    try:
+        expected = dt.datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        expected = None
+    assert _utc(value) == expected
