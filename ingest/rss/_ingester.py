@@ -120,7 +120,7 @@ class RssIngester:
         window_days: a report may join incidents dated this many days either side of it.
         parse_workers: processes that parse feeds while this one fetches and stores (default:
             one per CPU this process may use, up to 8; none on a single CPU or when the load
-            average is twice the CPUs or more); 0 parses in this process.
+            average is four times the CPUs or more); 0 parses in this process.
             They are forked before polling starts, so only where `fork` exists (not Windows or
             macOS's default), and only when at least a few feeds are due.
 
@@ -676,12 +676,14 @@ class _Digest(NamedTuple):
 
 def _idle_cpus() -> int:
     """Parser processes worth starting: one per CPU this process may use (up to 8), unless
-    the machine is saturated (a load average of twice its CPUs or more), or has one CPU.
+    the machine is saturated (a load average of four times its CPUs or more), or has one CPU.
 
     Measured on a shared 2-core machine (500 feeds, first poll): under a load average of 3, two
-    parser processes took 11.7 s against 13.3 s in threads; under 12-21, 36-43 s against
-    16-20 s. A saturated machine (here, with one CPU share per session) gives more processes no
-    more CPU, only more hand-offs.
+    parser processes took 11.7 s against 13.3 s in threads; under 6-7 (since parser processes
+    use a tuned feedparser, which threads do not), 7.8-10.1 s against 11.2-12.3 s; under
+    12-21 (before that), 36-43 s against 16-20 s. A saturated machine (here, with one CPU
+    share per session) gives more processes no more CPU, only more hand-offs. The threshold
+    lies between the last two measurements; loads of 8-11 are unmeasured.
     """
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cpus = cpus or 1
@@ -691,7 +693,7 @@ def _idle_cpus() -> int:
         load = os.getloadavg()[0]
     except OSError:
         load = 0.0
-    return 0 if load >= 2 * cpus else min(cpus, 8)
+    return 0 if load >= 4 * cpus else min(cpus, 8)
 
 
 def _init_parser_process() -> None:
