@@ -178,7 +178,8 @@ def main() -> None:
     print(
         f"{args.feeds} feeds × {args.entries} entries on {args.sites} loopback sites, "
         f"{args.latency:g} s latency per request; concurrency {args.concurrency}, "
-        f"{args.per_host} per host, parse workers {args.parse_workers or 'default'}"
+        f"{args.per_host} per host, parse workers "
+        f"{'default' if args.parse_workers is None else args.parse_workers}"
     )
     context = multiprocessing.get_context("fork")  # before this process starts any thread
     counter = context.Value("q", 0)
