@@ -511,11 +511,58 @@ def insert_entries(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int
     if not rows:
         return []
     now = utc_now()
+    if conn.dialect.name == "sqlite":
+        return _insert_entries_sqlite(conn, rows, now)
+    return _insert_entries_returning(conn, rows, now)
+
+
+def _insert_entries_returning(
+    conn: Connection, rows: Sequence[dict[str, Any]], now: dt.datetime
+) -> list[int]:
     values = [{**row, "status": "unscored", "created_at": now} for row in rows]
     inserted = conn.execute(
         _insert_ignoring_conflicts(conn).returning(entries_t.c.feed_pk), values
     ).scalars()
     return [int(pk) for pk in inserted]
+
+
+def _insert_entries_sqlite(
+    conn: Connection, rows: Sequence[dict[str, Any]], now: dt.datetime
+) -> list[int]:
+    """insert_entries on SQLite: each feed's rows in one executemany of plain tuples.
+
+    The columns' own bind processors (SQLAlchemy's, for this dialect) turn datetimes and JSON
+    into what SQLAlchemy would store; what is skipped is its per-row work of building and
+    processing parameter dicts for a multi-row INSERT … RETURNING, about half the CPU of
+    storing an entry. SQLite has one writer at a time, so the order of the rows does not
+    matter for locks; rows are taken in the caller's order (a URL twice: the first one wins,
+    as with one statement), and each feed's inserted rows are counted from the driver's
+    rowcount instead of RETURNING.
+    """
+    names = [*rows[0], "status", "created_at"]
+    dialect = conn.dialect
+    processors = [
+        entries_t.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
+    status = "unscored"
+    created = processors[-1](now) if processors[-1] is not None else now
+    by_feed: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        # Every value through its processor, None too (JSON stores None as `null`).
+        values = tuple(
+            row[name] if process is None else process(row[name])
+            for name, process in zip(names[:-2], processors, strict=False)
+        )
+        by_feed.setdefault(row["feed_pk"], []).append((*values, status, created))
+    sql = (
+        f"INSERT INTO {entries_t.name} ({', '.join(names)}) "
+        f"VALUES ({', '.join('?' * len(names))}) ON CONFLICT (canonical_url) DO NOTHING"
+    )
+    inserted: list[int] = []
+    for feed_pk, params in by_feed.items():
+        count = conn.exec_driver_sql(sql, params).rowcount
+        inserted.extend([feed_pk] * count)
+    return inserted
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +31,53 @@ def test_retry_after_outranks_a_shorter_back_off() -> None:
 
 def test_gone_is_not_scheduled_again() -> None:
     assert next_poll("gone", 0, now=NOW) == ("gone", 1, None)
+
+
+def test_sqlite_entry_insert_stores_what_the_returning_insert_stores(tmp_path: Path) -> None:
+    """The SQLite fast path writes the very values (datetimes, JSON, NULLs) SQLAlchemy would."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from incidentdb import Store
+    from incidentdb._feeds import _insert_entries_returning, _insert_entries_sqlite
+
+    now = dt.datetime(2026, 11, 30, 23, 59, 58, 123456)
+    rows = [
+        {
+            "canonical_url": f"https://news.example.com/{i % 5}",  # each URL twice
+            "link": f"https://news.example.com/{i % 5}?utm_source=rss" if i % 3 else None,
+            "guid": None if i % 2 else f"guid-{i}",
+            "title": f"Title {i} ünïcode",
+            "published_at": dt.datetime(2026, 6, 1, i, 30) if i % 4 else None,
+            "authors": ["Ann", "Bo"] if i % 2 else [],
+            "summary": "text" if i % 2 else None,
+            "content": None,
+            "feed_pk": 1 + i // 5,
+            "run_pk": 1,
+            "fulltext": None,
+            "score": None,
+            "evidence": [],
+            "filter_name": None,
+            "report_pk": None,
+        }
+        for i in range(10)
+    ]
+    stored = []
+    for name, insert in (("a", _insert_entries_returning), ("b", _insert_entries_sqlite)):
+        path = tmp_path / f"{name}.sqlite"
+        with Store(f"sqlite:///{path}") as store:
+            store.add_feeds([(f"https://feeds.example.com/{k}", None, False) for k in (1, 2)])
+            with store.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO ingest_runs (id, ingester, started_at, outcome, counts) "
+                        "VALUES (1, 'rss.v1', '2026-11-30', 'running', '{}')"
+                    )
+                )
+                assert sorted(insert(conn, rows, now)) == [1] * 5
+        with sqlite3.connect(path) as raw:
+            stored.append(raw.execute("SELECT * FROM feed_entries ORDER BY id").fetchall())
+    assert len(stored[0]) == 5
+    assert stored[0] == stored[1]
+    assert [type(v) for v in stored[0][0]] == [type(v) for v in stored[1][0]]

@@ -566,3 +566,32 @@ def test_fetch_fulltext_without_trafilatura_makes_no_request(
     with pytest.raises(FulltextError, match="needs trafilatura"):
         asyncio.run(fetch_fulltext(feed_server.url("/article.html")))
     assert feed_server.hits["/article.html"] == 0
+
+
+def test_the_pollers_own_client_sends_what_any_client_sends(feed_server: FeedServer) -> None:
+    """Our client's requests skip `AsyncClient.send` but carry the same headers and answers."""
+    from ingest.rss.fetch import USER_AGENT, new_client
+
+    request = FeedRequest(url=feed_server.url("/feeds/atom.xml"), etag='"atom.xml-v1"')
+
+    async def both() -> list[FeedResult]:
+        async with (
+            new_client(concurrency=2, per_host=2) as ours,
+            httpx.AsyncClient(headers={"User-Agent": USER_AGENT}) as theirs,
+        ):
+            out = []
+            for client in (ours, theirs, ours):
+                for req in (request, FeedRequest(url=request.url)):
+                    out.extend(await poll_feeds([req], client=client, **FAST))
+            return out
+
+    results = asyncio.run(both())
+    sent = feed_server.request_headers["/feeds/atom.xml"]
+    assert len(sent) == 6
+    assert sent[0] == sent[2] == sent[4] and sent[1] == sent[3] == sent[5]
+    assert sent[0]["If-None-Match"] == '"atom.xml-v1"' and "If-None-Match" not in sent[1]
+    assert [r.outcome for r in results] == ["not_modified", "ok"] * 3
+    assert results[1].content == results[3].content == results[5].content
+    assert [r.model_dump(exclude={"elapsed"}) for r in results[:2]] == [
+        r.model_dump(exclude={"elapsed"}) for r in results[2:4]
+    ]

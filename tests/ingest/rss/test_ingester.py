@@ -674,7 +674,7 @@ def test_feeds_parsed_in_processes_or_here_are_stored_alike(
 
 @pytest.mark.parametrize(
     ("cpus", "load", "expected"),
-    [(2, 0.2, 2), (2, 3.9, 2), (2, 4.0, 0), (2, 11.0, 0), (1, 0.0, 0), (16, 3.0, 8)],
+    [(2, 0.2, 2), (2, 7.9, 2), (2, 8.0, 0), (2, 11.0, 0), (1, 0.0, 0), (16, 3.0, 8)],
 )
 def test_default_parser_processes_use_the_idle_cpus(
     monkeypatch: pytest.MonkeyPatch, cpus: int, load: float, expected: int

@@ -295,3 +295,115 @@ def test_any_bytes_give_a_feed_or_a_feed_format_error(content: bytes) -> None:
         return
     assert all(e.published is None or e.published.tzinfo is dt.UTC for e in feed.entries)
     assert parse_feed(content, url="https://x.example/feed") == feed  # deterministic
+
+
+# -- the fast paths give exactly what the plain ones give ------------------------------------
+
+
+def _reference_plain_text(html: str) -> str:
+    """plain_text_from_html as it was before its fast paths: HTMLParser and regexes only."""
+    import re
+
+    from ingest.rss.parse import _BREAK, _TextCollector
+
+    collector = _TextCollector()
+    collector.feed(html)
+    collector.close()
+    chunks = "".join(collector.parts).split(_BREAK)
+    return "\n\n".join(c for c in (re.sub(r"\s+", " ", chunk).strip() for chunk in chunks) if c)
+
+
+_HTML_TOKENS = [
+    "<p>", "</p>", "<P>", "</P>", "<p >", "</p >", "<p/>", "</p/>", "<p\n/>", "<br/>",
+    "<br />", "<b>", "</b>", "<script>", "</script>", "<style>", "</style>", "<title>",
+    "</title>", "<svg>", "</svg>", "<div>", "</div>", "<li>", "<h1>", "< p>", "<1>", "<a href='x'>",
+    "</a>", "<!-- c -->", "<!doctype html>", "<?pi?>", "&amp;", "&", "&#x41;", "<", ">",
+    "a", "AI fails", " ", "  ", "\n", "\n\n", "\n \n", "\t", "\r\n", "\xa0", "\u2003", "\x00",
+]  # fmt: skip
+
+
+@given(st.lists(st.one_of(st.sampled_from(_HTML_TOKENS), st.text(max_size=5)), max_size=30))
+@settings(max_examples=400)
+def test_plain_text_fast_path_agrees_with_htmlparser(tokens: list[str]) -> None:
+    html = "".join(tokens)
+    assert plain_text_from_html(html) == _reference_plain_text(html)
+
+
+@given(st.text(alphabet=st.sampled_from(["a", "b", " ", "\n", "\t", "\xa0", "\u2028", "\x0b"])))
+def test_collapse_agrees_with_the_regexes(text: str) -> None:
+    import re
+
+    from ingest.rss.parse import _collapse
+
+    chunks = re.split(r"\n\s*\n", text)
+    expected = "\n\n".join(c for c in (re.sub(r"\s+", " ", x).strip() for x in chunks) if c)
+    assert _collapse(text) == expected
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".xml", ".rdf"))
+)
+def test_entry_fields_are_parse_feeds_entries(name: str) -> None:
+    from ingest.rss.parse import parse_entry_fields
+
+    url = f"https://news.example.com/{name}"
+    try:
+        feed = parse_feed(fixture(name), url=url)
+    except FeedFormatError:
+        with pytest.raises(FeedFormatError):
+            parse_entry_fields(fixture(name), url=url)
+        return
+    fields = parse_entry_fields(fixture(name), url=url)
+    assert (fields.bozo, fields.error, fields.skipped) == (feed.bozo, feed.error, feed.skipped)
+    assert [f._asdict() for f in fields.entries] == [
+        e.model_dump(exclude={"source_domain", "tags"}) for e in feed.entries
+    ]
+
+
+def test_tuned_feedparser_changes_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    import feedparser.mixin
+
+    from ingest.rss.parse import tune_feedparser
+
+    names = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".xml", ".rdf"))
+    before = {}
+    for name in names:
+        try:
+            before[name] = parse_feed(fixture(name), url=f"https://news.example.com/{name}")
+        except FeedFormatError as exc:
+            before[name] = str(exc)  # type: ignore[assignment]
+    for attr in ("_urljoin", "make_safe_absolute_uri", "copy"):
+        monkeypatch.setattr(feedparser.mixin, attr, getattr(feedparser.mixin, attr))
+    tune_feedparser()
+    assert hasattr(feedparser.mixin.make_safe_absolute_uri, "cache_info")
+    assert type(feedparser.mixin.copy).__name__ == "_FlatCopy"
+    for name in names:
+        try:
+            after = parse_feed(fixture(name), url=f"https://news.example.com/{name}")
+        except FeedFormatError as exc:
+            after = str(exc)  # type: ignore[assignment]
+        assert after == before[name], name
+
+
+@given(
+    st.tuples(
+        st.integers(-5, 12000),
+        st.integers(0, 13),
+        st.integers(0, 32),
+        st.integers(0, 25),
+        st.integers(0, 61),
+        st.integers(0, 62),
+    )
+)
+def test_utc_fast_path_agrees_with_timegm(fields: tuple[int, ...]) -> None:
+    import calendar
+    import time
+
+    from ingest.rss.parse import _utc
+
+    value = time.struct_time((*fields, 0, 1, 0))
+    try:
+        expected = dt.datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        expected = None
+    assert _utc(value) == expected
