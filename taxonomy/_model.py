@@ -35,6 +35,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from incidentdb._errors import ClassifierError
+from taxonomy._embedding import CooccurrenceEmbedding
 from taxonomy._rules import MODES, RULES, RULES_VERSION, RuleHit, RuleMatcher
 
 __all__ = [
@@ -103,6 +104,9 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
             it must never have seen the texts this one learns from, e.g. the shipped
             default when learning from a user's labels.
         prior_weight: scale of the prior's features against the TF-IDF ones.
+        embedding: fitted word vectors (learnt without labels, e.g. from every incident of
+            a store) whose document vectors become dense features.
+        embedding_weight: scale of the embedding's features against the TF-IDF ones.
     """
 
     def __init__(
@@ -119,6 +123,8 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         random_state: int = 0,
         prior: FailureModeClassifier | None = None,
         prior_weight: float = 1.0,
+        embedding: CooccurrenceEmbedding | None = None,
+        embedding_weight: float = 1.0,
     ) -> None:
         self.name = name
         self.labels = labels
@@ -132,6 +138,8 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.prior = prior
         self.prior_weight = prior_weight
+        self.embedding = embedding
+        self.embedding_weight = embedding_weight
 
     # -- fitting --------------------------------------------------------------------------
 
@@ -195,6 +203,9 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         if self.prior is not None:
             blocks.append(self._prior_block(texts, hits, training=True))
             names.append(np.array([f"prior:{m}" for m in self.prior.labels_]))
+        if self.embedding is not None:
+            blocks.append(self._embedding_block(texts))
+            names.append(np.array(self.embedding.feature_names))
         features = sp.hstack(blocks, format="csr")
         self.feature_names_ = np.concatenate(names)
         self.estimators_: list[Any] = []
@@ -221,6 +232,14 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         else:
             # The prior's own identity, not its repr (which omits what it learnt).
             params["prior"] = self.prior.version_
+        if self.embedding is None:
+            # Models without an embedding keep the version they had before embeddings existed.
+            del params["embedding"], params["embedding_weight"]
+        else:
+            params["embedding"] = (
+                f"{self.embedding.dimensions}/{self.embedding.window}/"
+                f"{self.embedding.min_df}/{self.embedding.fingerprint_}"
+            )
         if threshold_weight is not None:
             params["threshold_weight"] = hashlib.sha256(chooser.tobytes()).hexdigest()
         self.fingerprint_ = _fingerprint(texts, Y, params)
@@ -309,7 +328,13 @@ class FailureModeClassifier(ClassifierMixin, BaseEstimator):
         blocks.append(sp.csr_matrix(rules * self.rule_weight))
         if self.prior is not None:
             blocks.append(self._prior_block(texts, hits))
+        if self.embedding is not None:
+            blocks.append(self._embedding_block(texts))
         return sp.hstack(blocks, format="csr")
+
+    def _embedding_block(self, texts: list[str]) -> sp.csr_matrix:
+        assert self.embedding is not None
+        return sp.csr_matrix(self.embedding.transform(texts) * self.embedding_weight)
 
     def _prior_block(
         self, texts: list[str], hits: Sequence[list[RuleHit]], *, training: bool = False
