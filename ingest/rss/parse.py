@@ -190,24 +190,17 @@ def parse_feed(content: bytes, *, url: str, content_type: str | None = None) -> 
     """
     parsed = _feedparse(content, url, content_type)
     feed = parsed.get("feed") or {}
-    entries: list[FeedEntry] = []
-    skipped = 0
-    for raw in parsed.get("entries") or []:
-        raw = dict(raw)
-        fields = _entry_fields(raw)
-        if fields.url is None and fields.guid is None and fields.title is None:
-            skipped += 1
-            continue
-        entries.append(
-            FeedEntry(
-                **fields._asdict(),
-                source_domain=source_domain(fields.link),
-                tags=_unique(
-                    _clean(tag.get("label")) or _clean(tag.get("term"))
-                    for tag in raw.get("tags") or []
-                ),
-            )
+    kept, skipped = _kept_entries(parsed)
+    entries = [
+        FeedEntry(
+            **fields._asdict(),
+            source_domain=source_domain(fields.link),
+            tags=_unique(
+                _clean(tag.get("label")) or _clean(tag.get("term")) for tag in raw.get("tags") or []
+            ),
         )
+        for raw, fields in kept
+    ]
     bozo, error = _bozo(parsed)
     return ParsedFeed(
         url=url,
@@ -258,16 +251,26 @@ def parse_entry_fields(content: bytes, *, url: str, content_type: str | None = N
         FeedFormatError: as :func:`parse_feed`.
     """
     parsed = _feedparse(content, url, content_type)
-    entries: list[EntryFields] = []
+    kept, skipped = _kept_entries(parsed)
+    bozo, error = _bozo(parsed)
+    return FeedFields(bozo, error, [fields for _raw, fields in kept], skipped)
+
+
+def _kept_entries(
+    parsed: Mapping[str, Any],
+) -> tuple[list[tuple[dict[str, Any], EntryFields]], int]:
+    """The entries worth keeping, raw and as fields, and how many were skipped: an entry with
+    neither link, id nor title cannot be stored or told apart from another."""
+    kept: list[tuple[dict[str, Any], EntryFields]] = []
     skipped = 0
-    for raw in parsed.get("entries") or []:
-        fields = _entry_fields(dict(raw))
+    for entry in parsed.get("entries") or []:
+        raw = dict(entry)
+        fields = _entry_fields(raw)
         if fields.url is None and fields.guid is None and fields.title is None:
             skipped += 1
         else:
-            entries.append(fields)
-    bozo, error = _bozo(parsed)
-    return FeedFields(bozo, error, entries, skipped)
+            kept.append((raw, fields))
+    return kept, skipped
 
 
 def _feedparse(content: bytes, url: str, content_type: str | None) -> Any:
