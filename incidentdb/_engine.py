@@ -61,8 +61,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     # While a new store's first ingest holds it in rollback-journal mode (`rollback_journal`),
     # the switch fails at once ("locked"); this connection reads in that mode meanwhile.
-    with suppress(sqlite3.OperationalError):
+    try:
         cursor.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):  # any other failure is the store's problem, not a race
+            raise
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
