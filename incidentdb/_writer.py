@@ -59,6 +59,7 @@ from incidentdb._records import (
     TranslationRecord,
 )
 from incidentdb._search import (
+    ReportIndexBuilder,
     index_new_reports,
     last_report_pk,
     restore_report_index,
@@ -547,10 +548,13 @@ class IngestWriter:
         """
         return ReportRows(sqlite=self.conn.dialect.name == "sqlite")
 
-    def report_rows(self, rows: Iterable[tuple[Any, ...]]) -> None:
+    def report_rows(self, rows: Iterable[tuple[Any, ...]], *, index_apart: bool = False) -> None:
         """Upsert reports by report number, given as rows made by :meth:`report_row_maker`.
 
-        Rows whose report number is None are counted as rejected.
+        Rows whose report number is None are counted as rejected. With `index_apart`, a first
+        import into an empty SQLite store builds the full-text index in a thread of its own
+        (:class:`ReportIndexBuilder`) while the rows are written: worth it for many reports,
+        not for a few thousand (it costs a temporary file and a copy).
         """
         counts = self.counts["reports"]
         bulk = _Bulk(self.conn)
@@ -561,54 +565,74 @@ class IngestWriter:
         fresh = before == 0
         seen: set[int] = set()
         suspended = fresh and suspend_report_index(self.conn)
-        for batch in _batches(rows, BATCH):
-            by_number: dict[int, tuple[Any, ...]] = {}
-            for values in batch:
-                if values[0] is None:
-                    counts["rejected"] += 1
-                    continue
-                by_number[values[0]] = values
-            wanted = [n for n in by_number if n in seen] if fresh else list(by_number)
-            existing = {}
-            if wanted:
-                existing = {
-                    number: (pk, h)
-                    for number, pk, h in self.conn.execute(
-                        select(
-                            reports_t.c.report_number, reports_t.c.id, reports_t.c.content_hash
-                        ).where(reports_t.c.report_number.in_(wanted))
+        apart = ReportIndexBuilder.start(self.conn) if fresh and index_apart else None
+        # The builder indexes rows under the keys they will have, so they are given explicitly.
+        explicit = ["id", *columns]
+        try:
+            for batch in _batches(rows, BATCH):
+                by_number: dict[int, tuple[Any, ...]] = {}
+                for values in batch:
+                    if values[0] is None:
+                        counts["rejected"] += 1
+                        continue
+                    by_number[values[0]] = values
+                wanted = [n for n in by_number if n in seen] if fresh else list(by_number)
+                existing = {}
+                if wanted:
+                    existing = {
+                        number: (pk, h)
+                        for number, pk, h in self.conn.execute(
+                            select(
+                                reports_t.c.report_number, reports_t.c.id, reports_t.c.content_hash
+                            ).where(reports_t.c.report_number.in_(wanted))
+                        )
+                    }
+                if fresh:
+                    seen.update(by_number)
+                now: Any = utc_now()
+                if bulk.sqlite:  # in the form SQLAlchemy's SQLite DateTime stores, once per batch
+                    now = _SqliteDatetime()(now)
+                new, changed = [], []
+                for number, values in by_number.items():
+                    current = existing.get(number)
+                    if current is None:
+                        new.append((*values, now, now))
+                    elif current[1] == values[_REPORT_HASH]:
+                        counts["unchanged"] += 1
+                    else:
+                        changed.append((*values, now, current[0]))
+                if new and apart is not None:
+                    keyed = [(before + i, *row) for i, row in enumerate(new, 1)]
+                    bulk.load(reports_t, explicit, keyed, prepared=len(explicit))
+                    apart.add([(row[0], row[_TITLE + 1], row[_PLAIN + 1]) for row in keyed])
+                    before += len(new)
+                    counts["added"] += len(new)
+                elif new:
+                    bulk.load(reports_t, columns, new, prepared=len(columns))
+                    # Indexed batch by batch, so that SQLite tokenises while the next batch is
+                    # being parsed (in another thread or process).
+                    index_new_reports(self.conn, before)
+                    before = last_report_pk(self.conn)
+                    counts["added"] += len(new)
+                if changed:
+                    if apart is not None:
+                        # The update trigger edits the full-text index: it must be complete.
+                        apart.finish(self.conn)
+                        apart.close()
+                        apart = None
+                    bulk.update(
+                        reports_t,
+                        [*REPORT_COLUMNS, "updated_at"],
+                        changed,
+                        prepared=len(REPORT_COLUMNS) + 1,
                     )
-                }
-            if fresh:
-                seen.update(by_number)
-            now: Any = utc_now()
-            if bulk.sqlite:  # in the form SQLAlchemy's SQLite DateTime stores, once per batch
-                now = _SqliteDatetime()(now)
-            new, changed = [], []
-            for number, values in by_number.items():
-                current = existing.get(number)
-                if current is None:
-                    new.append((*values, now, now))
-                elif current[1] == values[_REPORT_HASH]:
-                    counts["unchanged"] += 1
-                else:
-                    changed.append((*values, now, current[0]))
-            if new:
-                bulk.load(reports_t, columns, new, prepared=len(columns))
-                # Indexed batch by batch, so that SQLite tokenises while the next batch is
-                # being parsed (in another thread or process).
-                index_new_reports(self.conn, before)
-                before = last_report_pk(self.conn)
-                counts["added"] += len(new)
-            if changed:
-                bulk.update(
-                    reports_t,
-                    [*REPORT_COLUMNS, "updated_at"],
-                    changed,
-                    prepared=len(REPORT_COLUMNS) + 1,
-                )
-                counts["updated"] += len(changed)
-            self.progress.advance(len(batch))
+                    counts["updated"] += len(changed)
+                self.progress.advance(len(batch))
+            if apart is not None:
+                apart.finish(self.conn)
+        finally:
+            if apart is not None:
+                apart.close()
         if suspended:
             restore_report_index(self.conn)
 
@@ -980,6 +1004,8 @@ REPORT_COLUMNS = (
     "content_hash",
 )
 _REPORT_HASH = REPORT_COLUMNS.index("content_hash")
+_TITLE = REPORT_COLUMNS.index("title")
+_PLAIN = REPORT_COLUMNS.index("plain_text")
 
 
 class ReportRows:
