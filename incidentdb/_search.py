@@ -7,7 +7,6 @@ migration 0001 rather than models; this module names them (for `alembic check`) 
 from __future__ import annotations
 
 import contextlib
-import json
 import queue
 import re
 import shutil
@@ -74,9 +73,10 @@ class ReportIndexBuilder:
     FTS5 tokenising is most of the CPU time of writing a report (about 40 µs each), and the
     store's connection can only do one thing at a time. Into an empty index, a thread fills the
     same FTS5 table in a private temporary SQLite file instead, while the writer goes on storing
-    rows; :meth:`finish` then copies its shadow tables (`reports_fts_data`, `_idx`, `_docsize`)
-    into the store, inside the caller's transaction, so a failed import still leaves the store
-    as it was. The rows' primary keys must be the ones the caller stores them under.
+    rows (and incidents); :meth:`finish` then copies its shadow tables (`reports_fts_data`,
+    `_idx`, `_docsize`) into the store, inside the caller's transaction, so a failed import
+    still leaves the store as it was. The rows' primary keys must be the ones the caller
+    stores them under.
 
     Only for an empty `reports_fts` on SQLite: :meth:`start` returns None otherwise. Always
     :meth:`close` it (it stops the thread and deletes the file), after :meth:`finish` or not.
@@ -130,19 +130,15 @@ class ReportIndexBuilder:
         self._queue.put(rows)
 
     def _run(self) -> None:
-        # One statement per batch: SQLite releases the interpreter lock for the whole of it,
-        # where executemany would take the lock back between rows and wait for the writer.
-        sql = (
-            "INSERT INTO reports_fts (rowid, title, plain_text) "
-            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-            "json_extract(value, '$[2]') FROM json_each(?)"
-        )
-        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        # SQLite releases the interpreter lock while it tokenises a row, so this overlaps with
+        # the writer's work. (Handing a batch over as one JSON text, one statement per batch,
+        # cost 25 % more CPU here for the JSON, and overlapped no better.)
+        sql = "INSERT INTO reports_fts (rowid, title, plain_text) VALUES (?, ?, ?)"
         while (rows := self._queue.get()) is not None:
             if self._error is not None:
                 continue  # drain what the writer still sends; it sees the error next
             try:
-                self._db.execute(sql, (encode(rows),))
+                self._db.executemany(sql, rows)
             except BaseException as exc:  # handed to the writer, which raises it
                 self._error = exc
 

@@ -244,6 +244,37 @@ class IngestWriter:
         self._canonical: dict[int, int] | None = None
         # Set by an ingester that knows how recent its data is; recorded with the run.
         self.source_date: dt.datetime | None = None
+        # The full-text index of a first import of reports, while a thread still builds it.
+        self._index_apart: ReportIndexBuilder | None = None
+
+    def __enter__(self) -> IngestWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def complete(self) -> None:
+        """Finish what still runs beside the writer: the full-text index that
+        ``report_rows(index_apart=True)`` started. Call it before the transaction commits."""
+        if self._index_apart is not None:
+            self.progress.stage("search index")
+            self._complete_index()
+
+    def close(self) -> None:
+        """Stop what still runs beside the writer, completed or not (after a failure)."""
+        if self._index_apart is not None:
+            self._index_apart.close()
+            self._index_apart = None
+
+    def _complete_index(self) -> None:
+        """Copy in the full-text index built apart, before anything else reads or edits it."""
+        if self._index_apart is not None:
+            self._index_apart.finish(self.conn)
+            self.close()
+
+    def _index_new_reports(self, after_pk: int) -> None:
+        self._complete_index()
+        index_new_reports(self.conn, after_pk)
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -552,9 +583,10 @@ class IngestWriter:
         """Upsert reports by report number, given as rows made by :meth:`report_row_maker`.
 
         Rows whose report number is None are counted as rejected. With `index_apart`, a first
-        import into an empty SQLite store builds the full-text index in a thread of its own
-        (:class:`ReportIndexBuilder`) while the rows are written: worth it for many reports,
-        not for a few thousand (it costs a temporary file and a copy).
+        import into an empty SQLite store has its full-text index built by a thread of its own
+        (:class:`ReportIndexBuilder`) while the rows, and then the incidents, are written;
+        :meth:`complete` copies it in. Worth it for many reports, not for a few thousand (it
+        costs a temporary file and a copy).
         """
         counts = self.counts["reports"]
         bulk = _Bulk(self.conn)
@@ -565,74 +597,66 @@ class IngestWriter:
         fresh = before == 0
         seen: set[int] = set()
         suspended = fresh and suspend_report_index(self.conn)
-        apart = ReportIndexBuilder.start(self.conn) if fresh and index_apart else None
+        if fresh and index_apart:
+            self._index_apart = ReportIndexBuilder.start(self.conn)
         # The builder indexes rows under the keys they will have, so they are given explicitly.
         explicit = ["id", *columns]
-        try:
-            for batch in _batches(rows, BATCH):
-                by_number: dict[int, tuple[Any, ...]] = {}
-                for values in batch:
-                    if values[0] is None:
-                        counts["rejected"] += 1
-                        continue
-                    by_number[values[0]] = values
-                wanted = [n for n in by_number if n in seen] if fresh else list(by_number)
-                existing = {}
-                if wanted:
-                    existing = {
-                        number: (pk, h)
-                        for number, pk, h in self.conn.execute(
-                            select(
-                                reports_t.c.report_number, reports_t.c.id, reports_t.c.content_hash
-                            ).where(reports_t.c.report_number.in_(wanted))
-                        )
-                    }
-                if fresh:
-                    seen.update(by_number)
-                now: Any = utc_now()
-                if bulk.sqlite:  # in the form SQLAlchemy's SQLite DateTime stores, once per batch
-                    now = _SqliteDatetime()(now)
-                new, changed = [], []
-                for number, values in by_number.items():
-                    current = existing.get(number)
-                    if current is None:
-                        new.append((*values, now, now))
-                    elif current[1] == values[_REPORT_HASH]:
-                        counts["unchanged"] += 1
-                    else:
-                        changed.append((*values, now, current[0]))
-                if new and apart is not None:
-                    keyed = [(before + i, *row) for i, row in enumerate(new, 1)]
-                    bulk.load(reports_t, explicit, keyed, prepared=len(explicit))
-                    apart.add([(row[0], row[_TITLE + 1], row[_PLAIN + 1]) for row in keyed])
-                    before += len(new)
-                    counts["added"] += len(new)
-                elif new:
-                    bulk.load(reports_t, columns, new, prepared=len(columns))
-                    # Indexed batch by batch, so that SQLite tokenises while the next batch is
-                    # being parsed (in another thread or process).
-                    index_new_reports(self.conn, before)
-                    before = last_report_pk(self.conn)
-                    counts["added"] += len(new)
-                if changed:
-                    if apart is not None:
-                        # The update trigger edits the full-text index: it must be complete.
-                        apart.finish(self.conn)
-                        apart.close()
-                        apart = None
-                    bulk.update(
-                        reports_t,
-                        [*REPORT_COLUMNS, "updated_at"],
-                        changed,
-                        prepared=len(REPORT_COLUMNS) + 1,
+        for batch in _batches(rows, BATCH):
+            by_number: dict[int, tuple[Any, ...]] = {}
+            for values in batch:
+                if values[0] is None:
+                    counts["rejected"] += 1
+                    continue
+                by_number[values[0]] = values
+            wanted = [n for n in by_number if n in seen] if fresh else list(by_number)
+            existing = {}
+            if wanted:
+                existing = {
+                    number: (pk, h)
+                    for number, pk, h in self.conn.execute(
+                        select(
+                            reports_t.c.report_number, reports_t.c.id, reports_t.c.content_hash
+                        ).where(reports_t.c.report_number.in_(wanted))
                     )
-                    counts["updated"] += len(changed)
-                self.progress.advance(len(batch))
-            if apart is not None:
-                apart.finish(self.conn)
-        finally:
-            if apart is not None:
-                apart.close()
+                }
+            if fresh:
+                seen.update(by_number)
+            now: Any = utc_now()
+            if bulk.sqlite:  # in the form SQLAlchemy's SQLite DateTime stores, once per batch
+                now = _SqliteDatetime()(now)
+            new, changed = [], []
+            for number, values in by_number.items():
+                current = existing.get(number)
+                if current is None:
+                    new.append((*values, now, now))
+                elif current[1] == values[_REPORT_HASH]:
+                    counts["unchanged"] += 1
+                else:
+                    changed.append((*values, now, current[0]))
+            if new and self._index_apart is not None:
+                keyed = [(before + i, *row) for i, row in enumerate(new, 1)]
+                bulk.load(reports_t, explicit, keyed, prepared=len(explicit))
+                self._index_apart.add([(row[0], row[_TITLE + 1], row[_PLAIN + 1]) for row in keyed])
+                before += len(new)
+                counts["added"] += len(new)
+            elif new:
+                bulk.load(reports_t, columns, new, prepared=len(columns))
+                # Indexed batch by batch, so that SQLite tokenises while the next batch is
+                # being parsed (in another thread or process).
+                self._index_new_reports(before)
+                before = last_report_pk(self.conn)
+                counts["added"] += len(new)
+            if changed:
+                # The update trigger edits the full-text index: it must be complete.
+                self._complete_index()
+                bulk.update(
+                    reports_t,
+                    [*REPORT_COLUMNS, "updated_at"],
+                    changed,
+                    prepared=len(REPORT_COLUMNS) + 1,
+                )
+                counts["updated"] += len(changed)
+            self.progress.advance(len(batch))
         if suspended:
             restore_report_index(self.conn)
 
@@ -672,7 +696,7 @@ class IngestWriter:
                 [(n, True, "[]", "[]", "[]", "[]", now, now) for n in missing],
                 prepared=8,
             )
-            index_new_reports(self.conn, before)
+            self._index_new_reports(before)
             pks.update(self._added_since(reports_t, "report_number", before, set(missing)))
             self.counts["reports"]["stubs"] += len(missing)
         return pks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection
 
-from incidentdb import Store
+from incidentdb import IncidentRecord, Store
 from incidentdb import _writer as writer_module
 from incidentdb._records import ReportRecord
 from incidentdb._writer import IngestWriter, ReportRows
@@ -69,11 +70,11 @@ def _index(conn: Connection) -> dict[str, Any]:
 
 
 def _import(url: str, batches: list[list[ReportRecord]], *, apart: bool) -> dict[str, Any]:
-    with Store(url) as store, store.engine.begin() as conn:
-        writer = IngestWriter(conn)
+    with Store(url) as store, store.engine.begin() as conn, IngestWriter(conn) as writer:
         make_row = ReportRows(sqlite=True)
         for records in batches:
             writer.report_rows(map(make_row, records), index_apart=apart)
+        writer.complete()
         return {"counts": writer.summary(), **_index(conn)}
 
 
@@ -140,6 +141,8 @@ def test_writes_after_the_copy_see_it_though_the_connection_had_read_the_index(
         writer = IngestWriter(conn)
         make_row = ReportRows(sqlite=True)
         writer.report_rows(map(make_row, _records(range(1, 11))), index_apart=True)
+        writer.complete()
+        # The store holds reports now: these are indexed inline, into the copied index.
         writer.report_rows(map(make_row, _records(range(11, 21))), index_apart=True)
         together = _index(conn)
     inline = _import(
@@ -164,8 +167,9 @@ def test_a_failed_import_leaves_no_rows_no_thread_and_no_file(
         with (
             pytest.raises(ValueError, match="the snapshot ends here"),
             store.engine.begin() as conn,
+            IngestWriter(conn) as writer,
         ):
-            IngestWriter(conn).report_rows(failing(), index_apart=True)
+            writer.report_rows(failing(), index_apart=True)
         assert store.schema_status()["tables"]["reports"] == 0
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM reports_fts_docsize").scalar() == 0
@@ -191,3 +195,28 @@ def test_a_store_that_holds_reports_indexes_inline(tmp_path: Path, scratch: Path
         f"sqlite:///{tmp_path / 'inline.sqlite'}", [_records(range(1, 8))], apart=False
     )
     assert later["instances"] == inline["instances"]
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_stub_reports_of_incidents_join_the_index_built_apart(
+    tmp_path: Path, scratch: Path
+) -> None:
+    # The index is still being built when the incidents come; their stub reports go into
+    # reports_fts inline, so the built part is copied in first.
+    incident = IncidentRecord(
+        incident_id=1, title="One", date=dt.date(2024, 1, 1), report_numbers=[3, 40, 41]
+    )
+    url = f"sqlite:///{tmp_path / 'apart.sqlite'}"
+    with Store(url) as store, store.engine.begin() as conn, IngestWriter(conn) as writer:
+        writer.report_rows(map(ReportRows(sqlite=True), _records(range(1, 11))), index_apart=True)
+        writer.incidents([incident])
+        writer.complete()
+        apart = _index(conn)
+        assert writer.summary()["reports"] == {"added": 10, "stubs": 2}
+    with Store(f"sqlite:///{tmp_path / 'inline.sqlite'}") as store, store.engine.begin() as conn:
+        writer = IngestWriter(conn)
+        writer.report_rows(map(ReportRows(sqlite=True), _records(range(1, 11))))
+        writer.incidents([incident])
+        assert _index(conn) == apart
+    assert len(apart["sizes"]) == 12
+    assert list(scratch.iterdir()) == []
