@@ -91,10 +91,11 @@ class ReportIndexBuilder:
             self._folder / "reports_fts.sqlite", isolation_level=None, check_same_thread=False
         )
         try:
-            # A scratch file: no journal, no syncing; a big page cache keeps FTS5's segment
-            # merges in memory.
+            # A scratch file: no journal, no syncing. A modest page cache: the thread lives on
+            # through the incidents stage, and a 64 MB one measured no faster (100,000
+            # reports: 3.7-6.0 CPU-s against 3.8-5.8 with 8 MB, noise either way).
             self._db.executescript(
-                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;"
+                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192;"
             )
             # The store's own definition and settings, so the copied segments fit its table.
             self._db.execute(ddl)
