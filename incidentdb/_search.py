@@ -133,7 +133,7 @@ class ReportIndexBuilder:
     def _run(self) -> None:
         # SQLite releases the interpreter lock while it tokenises a row, so this overlaps with
         # the writer's work. (Handing a batch over as one JSON text, one statement per batch,
-        # cost 25 % more CPU here for the JSON, and overlapped no better.)
+        # cost 13-26 % more CPU here for the JSON, and overlapped no better.)
         sql = "INSERT INTO reports_fts (rowid, title, plain_text) VALUES (?, ?, ?)"
         while (rows := self._queue.get()) is not None:
             if self._error is not None:
