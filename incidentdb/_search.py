@@ -78,25 +78,29 @@ class ReportIndexBuilder:
     still leaves the store as it was. The rows' primary keys must be the ones the caller
     stores them under.
 
-    Only for an empty `reports_fts` on SQLite: :meth:`start` returns None otherwise. Always
-    :meth:`close` it (it stops the thread and deletes the file), after :meth:`finish` or not.
+    Only for an empty `reports_fts` on SQLite: :meth:`start` returns None otherwise, or when
+    the scratch file cannot be made. Always :meth:`close` it (it stops the thread and deletes
+    the file), after :meth:`finish` or not.
     """
 
     # Batches waiting for the thread; bounds memory when tokenising falls behind.
     DEPTH = 4
+    # A scratch file: no journal, no syncing. A modest page cache: the thread lives on through
+    # the incidents stage, and a 64 MB one measured no faster (100,000 reports: 3.7-6.0 CPU-s
+    # against 3.8-5.8 with 8 MB, noise either way).
+    PRAGMAS = "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192;"
 
     def __init__(self, ddl: str, config: list[tuple[Any, Any]]) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix="incidentdb-fts-"))
-        self._db = sqlite3.connect(
-            self._folder / "reports_fts.sqlite", isolation_level=None, check_same_thread=False
-        )
         try:
-            # A scratch file: no journal, no syncing. A modest page cache: the thread lives on
-            # through the incidents stage, and a 64 MB one measured no faster (100,000
-            # reports: 3.7-6.0 CPU-s against 3.8-5.8 with 8 MB, noise either way).
-            self._db.executescript(
-                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192;"
+            self._db = sqlite3.connect(
+                self._folder / "reports_fts.sqlite", isolation_level=None, check_same_thread=False
             )
+        except BaseException:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            raise
+        try:
+            self._db.executescript(self.PRAGMAS)
             # The store's own definition and settings, so the copied segments fit its table.
             self._db.execute(ddl)
             self._db.execute("DELETE FROM reports_fts_config")
@@ -123,11 +127,15 @@ class ReportIndexBuilder:
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'reports_fts'"
         ).scalar_one()
         config = [tuple(row) for row in conn.exec_driver_sql("SELECT k, v FROM reports_fts_config")]
-        return cls(ddl, config)
+        try:
+            return cls(ddl, config)
+        except (OSError, sqlite3.Error):  # no room or no rights for the scratch file
+            return None
 
     def add(self, rows: list[tuple[int, Any, Any]]) -> None:
-        """Index these (primary key, title, plain text) rows; they are tokenised meanwhile."""
-        self._raise_error()
+        """Index these (primary key, title, plain text) rows; they are tokenised meanwhile.
+
+        A failure to build shows only in what :meth:`finish` returns."""
         self._queue.put(rows)
 
     def _run(self) -> None:
@@ -137,26 +145,38 @@ class ReportIndexBuilder:
         sql = "INSERT INTO reports_fts (rowid, title, plain_text) VALUES (?, ?, ?)"
         while (rows := self._queue.get()) is not None:
             if self._error is not None:
-                continue  # drain what the writer still sends; it sees the error next
+                continue  # drain what the writer still sends until finish() asks
             try:
                 self._db.executemany(sql, rows)
-            except BaseException as exc:  # handed to the writer, which raises it
+            except BaseException as exc:  # e.g. the scratch file's disk is full; see finish()
                 self._error = exc
 
-    def _raise_error(self) -> None:
-        if self._error is not None:
-            raise self._error
+    @property
+    def error(self) -> BaseException | None:
+        """Why building failed, if it did."""
+        return self._error
 
-    def finish(self, conn: Connection) -> None:
-        """Wait for the index and copy it into `conn`'s (still empty) `reports_fts`."""
+    def finish(self, conn: Connection) -> bool:
+        """Wait for the index and copy it into `conn`'s (still empty) `reports_fts`.
+
+        Returns False, leaving `reports_fts` empty, when the scratch index could not be built
+        (its disk filled up, say): the caller then indexes the reports in the store itself.
+        """
         self._queue.put(None)
         self._thread.join()
-        self._raise_error()
-        self._db.execute("COMMIT")
+        if self._error is not None and not isinstance(self._error, sqlite3.Error):
+            raise self._error
+        if self._error is None:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._error = exc
         # 'delete-all' resets the table and, unlike writing its shadow tables directly, makes
         # this connection's FTS5 forget the structure it may have cached: without it, the
         # next insert into reports_fts (stub reports, say) would write over the copy.
         conn.exec_driver_sql("INSERT INTO reports_fts (reports_fts) VALUES ('delete-all')")
+        if self._error is not None:
+            return False
         for table, columns in (
             ("reports_fts_data", "id, block"),
             ("reports_fts_idx", "segid, term, pgno"),
@@ -168,6 +188,7 @@ class ReportIndexBuilder:
             rows = self._db.execute(f"SELECT {columns} FROM {table}")
             while chunk := rows.fetchmany(1000):
                 conn.exec_driver_sql(insert, chunk)
+        return True
 
     def close(self) -> None:
         """Stop the thread if it still runs and delete the temporary file."""

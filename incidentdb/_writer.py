@@ -275,9 +275,18 @@ class IngestWriter:
 
     def _complete_index(self) -> None:
         """Copy in the full-text index built apart, before anything else reads or edits it."""
-        if self._index_apart is not None:
-            self._index_apart.finish(self.conn)
+        builder = self._index_apart
+        if builder is None:
+            return
+        try:
+            built = builder.finish(self.conn)
+        finally:
             self.close()
+        if not built:
+            self.note(
+                f"the full-text index of reports was built in the store instead ({builder.error})"
+            )
+            index_new_reports(self.conn, 0)
 
     def _index_new_reports(self, after_pk: int) -> None:
         self._complete_index()

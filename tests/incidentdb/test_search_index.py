@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from incidentdb import IncidentRecord, Store
 from incidentdb import _writer as writer_module
 from incidentdb._records import ReportRecord
+from incidentdb._search import ReportIndexBuilder
 from incidentdb._writer import IngestWriter, ReportRows
 
 WORDS = [
@@ -220,3 +221,38 @@ def test_stub_reports_of_incidents_join_the_index_built_apart(
         assert _index(conn) == apart
     assert len(apart["sizes"]) == 12
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_a_scratch_file_that_fills_up_falls_back_to_the_index_in_the_store(
+    tmp_path: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A scratch file of at most 6 pages stands for a temporary folder whose disk is full.
+    monkeypatch.setattr(
+        ReportIndexBuilder, "PRAGMAS", ReportIndexBuilder.PRAGMAS + " PRAGMA max_page_count = 6;"
+    )
+    records = _records(range(1, 200))
+    inline = _import(f"sqlite:///{tmp_path / 'inline.sqlite'}", [records], apart=False)
+    with (
+        Store(f"sqlite:///{tmp_path / 'apart.sqlite'}") as store,
+        store.engine.begin() as conn,
+        IngestWriter(conn) as writer,
+    ):
+        writer.report_rows(map(ReportRows(sqlite=True), records), index_apart=True)
+        writer.complete()
+        apart = {"counts": writer.summary(), **_index(conn)}
+        assert writer.notes == [
+            "the full-text index of reports was built in the store instead "
+            "(database or disk is full)"
+        ]
+    assert apart == inline
+    assert list(scratch.iterdir()) == []
+
+
+def test_no_room_for_a_scratch_file_means_the_index_in_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    records = _records(range(1, 20))
+    inline = _import(f"sqlite:///{tmp_path / 'inline.sqlite'}", [records], apart=False)
+    assert _import(f"sqlite:///{tmp_path / 'apart.sqlite'}", [records], apart=True) == inline
