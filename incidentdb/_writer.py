@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from array import array
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import islice, pairwise
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -253,6 +255,10 @@ class IngestWriter:
         self.source_date: dt.datetime | None = None
         # The full-text index of a first import of reports, while a thread still builds it.
         self._index_apart: ReportIndexBuilder | None = None
+        # The report numbers such an import stored, in key order: the report with the i-th
+        # number has primary key i + 1. Kept while they ascend, so the incidents can find
+        # their reports by bisection instead of a query per 2,000 numbers.
+        self._first_numbers: array[int] | None = None
 
     def __enter__(self) -> IngestWriter:
         return self
@@ -615,6 +621,8 @@ class IngestWriter:
         suspended = fresh and suspend_report_index(self.conn)
         if fresh and index_apart:
             self._index_apart = ReportIndexBuilder.start(self.conn)
+            if self._index_apart is not None:
+                self._first_numbers = array("q")
         # The builder indexes rows under the keys they will have, so they are given explicitly.
         explicit = ["id", *columns]
         for batch in _batches(rows, BATCH):
@@ -653,6 +661,7 @@ class IngestWriter:
                 keyed = [(before + i, *row) for i, row in enumerate(new, 1)]
                 bulk.load(reports_t, explicit, keyed, prepared=len(explicit))
                 self._index_apart.add([(row[0], row[_TITLE + 1], row[_PLAIN + 1]) for row in keyed])
+                self._remember_numbers([row[0] for row in new], before)
                 before += len(new)
                 counts["added"] += len(new)
             elif new:
@@ -676,12 +685,37 @@ class IngestWriter:
         if suspended:
             restore_report_index(self.conn)
 
+    def _remember_numbers(self, numbers: list[int], before: int) -> None:
+        """Note the numbers of reports just stored with keys before + 1, before + 2, …"""
+        known = self._first_numbers
+        if known is None:
+            return
+        if len(known) != before or (known and numbers and numbers[0] <= known[-1]):
+            self._first_numbers = None  # not in order: the look-ups query the store
+            return
+        if any(a >= b for a, b in pairwise(numbers)):
+            self._first_numbers = None
+            return
+        known.extend(numbers)
+
     def _report_pk_map(self, numbers: Iterable[int]) -> dict[int, int]:
         wanted = sorted(set(numbers))
         pks: dict[int, int] = {}
+        known = self._first_numbers
+        if known:
+            unknown = []
+            for number in wanted:
+                i = bisect_left(known, number)
+                if i < len(known) and known[i] == number:
+                    pks[number] = i + 1
+                else:
+                    unknown.append(number)
+            wanted_in_store = unknown
+        else:
+            wanted_in_store = wanted
         before = last_report_pk(self.conn)
         # An empty reports table (a first import from CSVs without reports.csv) has none of them.
-        for chunk in _batches(wanted if before else [], BATCH):
+        for chunk in _batches(wanted_in_store if before else [], BATCH):
             rows = self.conn.execute(
                 select(reports_t.c.report_number, reports_t.c.id).where(
                     reports_t.c.report_number.in_(chunk)

@@ -256,3 +256,33 @@ def test_no_room_for_a_scratch_file_means_the_index_in_the_store(
     records = _records(range(1, 20))
     inline = _import(f"sqlite:///{tmp_path / 'inline.sqlite'}", [records], apart=False)
     assert _import(f"sqlite:///{tmp_path / 'apart.sqlite'}", [records], apart=True) == inline
+
+
+@pytest.mark.usefixtures("small_batches")
+@pytest.mark.parametrize("order", ["ascending", "shuffled"])
+def test_incidents_find_the_reports_of_a_first_import(tmp_path: Path, order: str) -> None:
+    # Ascending numbers are found by bisection; any other order by a query. Either way each
+    # link reaches the report with its number, and a number never stored becomes a stub.
+    numbers = list(range(2, 40, 3))
+    if order == "shuffled":
+        numbers = numbers[5:] + numbers[:5]
+    records = [r for n in numbers for r in _records(range(n, n + 1))]
+    incidents = [
+        IncidentRecord(incident_id=1, title="One", report_numbers=[38, 2, 3, 20]),
+        IncidentRecord(incident_id=2, title="Two", report_numbers=[5, 99, 11]),
+    ]
+
+    def linked(apart: bool) -> list[tuple[Any, ...]]:
+        url = f"sqlite:///{tmp_path / f'{order}-{apart}.sqlite'}"
+        with Store(url) as store, store.engine.begin() as conn, IngestWriter(conn) as writer:
+            writer.report_rows(map(ReportRows(sqlite=True), records), index_apart=apart)
+            writer.incidents(incidents)
+            writer.complete()
+            return conn.exec_driver_sql(
+                "SELECT i.incident_id, r.report_number, r.is_stub FROM incident_reports l "
+                "JOIN incidents i ON i.id = l.incident_pk JOIN reports r ON r.id = l.report_pk "
+                "ORDER BY 1, 2"
+            ).all()
+
+    expected = [(1, 2, 0), (1, 3, 1), (1, 20, 0), (1, 38, 0), (2, 5, 0), (2, 11, 0), (2, 99, 1)]
+    assert linked(apart=True) == linked(apart=False) == expected
