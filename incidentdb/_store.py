@@ -176,9 +176,10 @@ class Store:
             ),
             plugin.open(source, progress) as opened,
             self._ingest_transaction() as conn,
+            IngestWriter(conn, progress) as writer,
         ):
-            writer = IngestWriter(conn, progress)
             plugin.load(opened, writer, progress)
+            writer.complete()
             if writer.changed and self.dialect == "postgresql":
                 # Fresh planner statistics, so that the first queries after a bulk load
                 # use the indexes (a sample, so it is quick even on a million rows).

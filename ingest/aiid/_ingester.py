@@ -14,9 +14,10 @@ from ingest.aiid.snapshot import Snapshot
 
 __all__ = ["AiidIngester"]
 
-# From this size of reports file on, reports are parsed in a separate process. Starting one
-# costs about a second (a fresh interpreter imports the parser); a file this big takes longer
-# than that to parse.
+# From this size of reports file on, reports are parsed in a separate process, and a first
+# import builds the full-text index of reports in a thread of its own. Starting a process costs
+# about a second (a fresh interpreter imports the parser); a file this big takes longer than
+# that to parse.
 PROCESS_PARSE_BYTES = 32 * 1024 * 1024
 
 
@@ -65,11 +66,12 @@ class AiidIngester:
         progress.stage("reports")
         make_row = writer.report_row_maker()
         reports_file = snapshot.files.get("reports")
-        if reports_file is not None and reports_file.stat().st_size >= PROCESS_PARSE_BYTES:
+        big = reports_file is not None and reports_file.stat().st_size >= PROCESS_PARSE_BYTES
+        if big:
             rows = produced_in_process(_report_rows, snapshot.root, make_row)
         else:
             rows = prefetched(map(make_row, snapshot.reports()))
-        writer.report_rows(rows)
+        writer.report_rows(rows, index_apart=big)
         progress.stage("incidents")
         writer.incidents(prefetched(snapshot.incidents()))
         progress.stage("classifications")
