@@ -151,7 +151,15 @@ def test_ctrl_c_keeps_finished_cases_and_the_next_replay_resumes(
         sys.executable, "-m", "incidentdb", "--quiet", "--db", db, "replay", "slow",
         "--endpoint", chat_server.url, "--model", "safe", "--concurrency", "1",
     ]  # fmt: skip
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A test run started in the background (`cmd &` in a script) inherits SIGINT ignored,
+        # and Python then leaves it ignored: the child gets the default handling back.
+        preexec_fn=_default_sigint,
+    )
     try:
         deadline = time.monotonic() + 60
         done = 0
@@ -183,3 +191,7 @@ def test_ctrl_c_keeps_finished_cases_and_the_next_replay_resumes(
     # may take more than one request when the server's scripted 500 or slow answer hits it.
     resent = {seen.key for seen in chat_server.seen[before:]}
     assert len(resent) == total - finished
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
