@@ -27,6 +27,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -756,6 +757,9 @@ class IngestWriter:
     def incidents(self, records: Iterable[IncidentRecord]) -> None:
         """Upsert incidents by AIID incident_id, with their report links and entity roles."""
         counts = self.counts["incidents"]
+        # A first import builds the links' and roles' secondary indexes (report, trends) once
+        # at the end; their primary keys stay, and with them every look-up made meanwhile.
+        deferred = [*self._drop_indexes_of_empty(links_t), *self._drop_indexes_of_empty(roles_t)]
         for batch in _batches(records, BATCH // 2):
             rows: dict[int, tuple[IncidentRecord, str]] = {}
             for rec in batch:
@@ -816,6 +820,8 @@ class IngestWriter:
             if touched:
                 self._link(touched, {iid: rows[iid][0] for iid in touched})
             self.progress.advance(len(batch))
+        for ddl in deferred:
+            self.conn.exec_driver_sql(ddl)
 
     def _link(self, incident_ids: list[int], records: dict[int, IncidentRecord]) -> None:
         pk_of = dict(
@@ -964,7 +970,7 @@ class IngestWriter:
         """
         if self.conn.dialect.name != "sqlite":
             return []
-        if self.conn.execute(select(table.c.id).limit(1)).first() is not None:
+        if self.conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None:
             return []
         indexes = self.conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "

@@ -1,4 +1,5 @@
-"""A first import writes classification values without their indexes, then builds them."""
+"""A first import writes classification values, report links and entity roles without their
+secondary indexes, then builds them."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from incidentdb._models import Classification, table_of
 SAMPLE = str(bundled_data("sample", "mongodump_full_snapshot"))
 
 
-def _schema(store: Store) -> list[tuple[object, ...]]:
+def _schema(store: Store, table: str = "classifications") -> list[tuple[object, ...]]:
     with store.engine.connect() as conn:
         return list(
             conn.exec_driver_sql(
                 "SELECT type, name, tbl_name, sql FROM sqlite_master "
-                "WHERE tbl_name = 'classifications' ORDER BY name"
+                "WHERE tbl_name = ? ORDER BY name",
+                (table,),
             ).all()
         )
 
@@ -53,6 +55,33 @@ def test_the_indexes_come_back_as_the_migrations_made_them(tmp_path: Path) -> No
         assert store.ingest("aiid.v1", SAMPLE).outcome == "unchanged"
 
 
+def test_links_and_roles_get_their_indexes_back_after_a_first_import(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 'a.sqlite'}") as store:
+        before = {t: _schema(store, t) for t in ("incident_reports", "incident_entities")}
+        assert [row[1] for row in before["incident_reports"] if row[0] == "index"] == [
+            "ix_incident_reports_report_pk",
+            "sqlite_autoindex_incident_reports_1",  # the primary key: never dropped
+        ]
+        assert [row[1] for row in before["incident_entities"] if row[0] == "index"] == [
+            "ix_incident_entities_role_entity_date",
+            "ix_incident_entities_role_incident_date",
+            "ix_trend_roles",  # raw DDL of migration 0008
+            "sqlite_autoindex_incident_entities_1",
+        ]
+        result = store.ingest("aiid.v1", SAMPLE)
+        assert result.counts["incidents"]["added"] > 0
+        assert {t: _schema(store, t) for t in before} == before
+        with store.engine.connect() as conn:
+            plan = " ".join(
+                str(row[-1])
+                for row in conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN SELECT incident_pk FROM incident_reports WHERE report_pk = 1"
+                )
+            )
+            assert "ix_incident_reports_report_pk" in plan
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+
+
 def test_a_failed_first_import_leaves_the_indexes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -62,9 +91,13 @@ def test_a_failed_first_import_leaves_the_indexes(
     with Store(f"sqlite:///{tmp_path / 'a.sqlite'}") as store:
         before = _schema(store)
         monkeypatch.setattr("incidentdb._writer._classification_rows", fail)
+        links_before = _schema(store, "incident_reports")
+        roles_before = _schema(store, "incident_entities")
         with pytest.raises(IngestError, match="disk on fire"):
             store.ingest("aiid.v1", SAMPLE)
         assert _schema(store) == before
+        assert _schema(store, "incident_reports") == links_before
+        assert _schema(store, "incident_entities") == roles_before
         assert _count(store) == 0
 
 
