@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
@@ -13,11 +14,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from sqlalchemy import (
     Connection,
     Engine,
+    String,
     distinct,
     extract,
     func,
     insert,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -545,10 +548,13 @@ class Store:
 
     def stats(self, *, top: int = 10) -> dict[str, Any]:
         """Counts by year, top deployers and developers, and classification coverage."""
-        # On SQLite dates are ISO text: the first four characters are cheaper than strftime.
+        sqlite = self.dialect == "sqlite"
+        # On SQLite dates are ISO text, counted per day in the date index's order (no sort of
+        # 100,000 rows by a computed year: 12 ms against 31 ms on a million-report store) and
+        # summed per year (the first four characters) below.
         year: Any = (
-            func.substr(incidents_t.c.date, 1, 4)
-            if self.dialect == "sqlite"
+            type_coerce(incidents_t.c.date, String)  # the stored text, not parsed per row
+            if sqlite
             else extract("year", incidents_t.c.date)
         )
         statements: dict[str, Any] = {
@@ -589,6 +595,11 @@ class Store:
                 .limit(top)
             )
         rows = self._read_together(statements)
+        by_year: Counter[int | None] = Counter()
+        for key, n in rows["by_year"]:
+            if key is not None:
+                key = int(key[:4] if sqlite else key)
+            by_year[key] += n
         stubs = rows["report_stubs"][0][0]
         totals = {
             "incidents": rows["incidents"][0][0],
@@ -612,8 +623,11 @@ class Store:
         return {
             "totals": totals,
             "by_year": [
-                {"year": int(y) if y is not None else None, "incidents": n}
-                for y, n in rows["by_year"]
+                {"year": y, "incidents": n}
+                # Where each database orders NULL: first on SQLite, last on PostgreSQL.
+                for y, n in sorted(
+                    by_year.items(), key=lambda item: ((item[0] is None) != sqlite, item[0] or 0)
+                )
             ],
             "top_deployers": [
                 {"slug": slug, "name": name, "incidents": n} for slug, name, n in rows["deployer"]

@@ -294,6 +294,27 @@ def test_stats(db_url: str) -> None:
         ]
 
 
+def test_stats_counts_by_year_with_undated_incidents_where_the_database_puts_null(
+    db_url: str,
+) -> None:
+    dates = [dt.date(2023, 12, 31), dt.date(2021, 1, 1), None, dt.date(2023, 1, 1), None]
+    with Store(db_url) as store:
+        store.ingest(
+            "memory.v1",
+            "mem",
+            entities=BASE["entities"],
+            reports=[report(1, "A report")],
+            incidents=[
+                incident(n, f"Incident {n}", [1], date=day) for n, day in enumerate(dates, 1)
+            ],
+        )
+        by_year = store.stats()["by_year"]
+    dated = [{"year": 2021, "incidents": 1}, {"year": 2023, "incidents": 2}]
+    undated = [{"year": None, "incidents": 2}]
+    # As each database orders NULL in ORDER BY: first on SQLite, last on PostgreSQL.
+    assert by_year == (undated + dated if db_url.startswith("sqlite") else dated + undated)
+
+
 def test_unknown_incident_is_a_clear_error(db_url: str) -> None:
     with Store(db_url) as store, pytest.raises(NotFoundError, match="no incident 404"):
         store.get_incident(404)
